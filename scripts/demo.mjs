@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm run demo`: install + build if needed, then swap the astronaut's face onto Grace Hopper's
+// sample crop with the bundled tiny reference models. The CLI prints the written path last.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, childEnv, ensureInstall, log } from './ensure-install.mjs';
+
+try {
+  ensureInstall();
+} catch (error) {
+  log(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+mkdirSync(path.join(ROOT, 'out'), { recursive: true });
+const args = [
+  'packages/node/dist/cli.js',
+  'swap',
+  '--source',
+  'packages/models/assets/samples/astronaut.png',
+  '--target',
+  'packages/models/assets/samples/hopper.png',
+  '--out',
+  'out/demo.png',
+  '--aligned',
+  ...process.argv.slice(2),
+];
+log(`node ${args.join(' ')}`);
+const result = spawnSync(process.execPath, args, { cwd: ROOT, env: childEnv(), stdio: 'inherit' });
+if (result.error) {
+  log(`error: ${result.error.message}`);
+  process.exit(1);
+}
+process.exit(result.status ?? 1);
