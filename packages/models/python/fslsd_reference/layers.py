@@ -1,0 +1,136 @@
+"""Building blocks of StyleGAN2-style networks, in plain PyTorch.
+
+The official code uses CUDA kernels (upfirdn2d, fused_bias_act). These are the same
+computations written with pad/conv/reshape so they run on CPU and export to ONNX.
+Buffers (blur kernels) keep the official names because the checkpoints store them.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SQRT2 = math.sqrt(2.0)
+
+
+def blur_kernel_2d(taps, gain: float = 1.0) -> torch.Tensor:
+    k = torch.tensor(taps, dtype=torch.float32)
+    k = k[None, :] * k[:, None]
+    return k / k.sum() * gain
+
+
+def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1, pad=(0, 0)) -> torch.Tensor:
+    """Upsample by zero insertion, pad, apply an FIR filter per channel, then decimate."""
+    batch, channels, height, width = x.shape
+    if up > 1:
+        # Zero insertion: each sample lands at index up*i, zeros fill the gaps.
+        x = x.reshape(batch, channels, height, 1, width, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
+        x = x.reshape(batch, channels, height * up, width * up)
+    pad0, pad1 = pad
+    x = F.pad(x, [pad0, pad1, pad0, pad1])
+    taps = kernel.shape[0]
+    # One single-channel filter over all (batch x channel) planes: the filter's shape stays
+    # static under ONNX tracing, whatever the channel count.
+    padded_height, padded_width = x.shape[2], x.shape[3]
+    x = x.reshape(batch * channels, 1, padded_height, padded_width)
+    x = F.conv2d(x, torch.flip(kernel, [0, 1]).reshape(1, 1, taps, taps))
+    x = x.reshape(batch, channels, x.shape[2], x.shape[3])
+    if down > 1:
+        x = x[:, :, ::down, ::down]
+    return x
+
+
+def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    return F.leaky_relu(x + bias.reshape(shape), 0.2) * SQRT2
+
+
+class FusedLeakyReLU(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        return fused_leaky_relu(x, self.bias)
+
+
+class ScaledLeakyReLU(nn.Module):
+    def forward(self, x):
+        return F.leaky_relu(x, 0.2) * SQRT2
+
+
+class Blur(nn.Module):
+    def __init__(self, taps, pad, upsample_factor: int = 1):
+        super().__init__()
+        self.register_buffer("kernel", blur_kernel_2d(taps, upsample_factor ** 2))
+        self.pad = pad
+
+    def forward(self, x):
+        return upfirdn2d(x, self.kernel, pad=self.pad)
+
+
+class Upsample(nn.Module):
+    def __init__(self, taps, factor: int = 2):
+        super().__init__()
+        self.factor = factor
+        self.register_buffer("kernel", blur_kernel_2d(taps, factor ** 2))
+        p = len(taps) - factor
+        self.pad = ((p + 1) // 2 + factor - 1, p // 2)
+
+    def forward(self, x):
+        return upfirdn2d(x, self.kernel, up=self.factor, pad=self.pad)
+
+
+class EqualConv2d(nn.Module):
+    """Convolution with equalized learning rate: weights scaled by 1/sqrt(fan_in) at run time."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.scale = 1.0 / math.sqrt(in_channels * kernel_size ** 2)
+        self.stride = stride
+        self.padding = padding
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+
+    def forward(self, x):
+        # Scaling the output rather than the weight keeps the stored weight untouched by
+        # constant folding (so float16 storage stays exact); same linear map.
+        out = F.conv2d(x, self.weight, stride=self.stride, padding=self.padding) * self.scale
+        if self.bias is not None:
+            out = out + self.bias.reshape(1, -1, 1, 1)
+        return out
+
+
+class EqualLinear(nn.Module):
+    def __init__(self, in_dim, out_dim, bias=True, bias_init=0.0, lr_mul=1.0, activation=None):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init))) if bias else None
+        self.activation = activation
+        self.scale = (1.0 / math.sqrt(in_dim)) * lr_mul
+        self.lr_mul = lr_mul
+
+    def forward(self, x):
+        out = F.linear(x, self.weight) * self.scale
+        if self.activation:
+            return fused_leaky_relu(out, self.bias * self.lr_mul)
+        return out + self.bias * self.lr_mul
+
+
+class ConvLayer(nn.Sequential):
+    """[blur] -> equalized conv -> fused leaky ReLU, as GPEN/StyleGAN2 discriminators build it."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, downsample=False, taps=(1, 3, 3, 1), bias=True, activate=True):
+        layers = []
+        if downsample:
+            p = (len(taps) - 2) + (kernel_size - 1)
+            layers.append(Blur(list(taps), pad=((p + 1) // 2, p // 2)))
+            stride, padding = 2, 0
+        else:
+            stride, padding = 1, kernel_size // 2
+        layers.append(EqualConv2d(in_channels, out_channels, kernel_size, padding=padding, stride=stride, bias=bias and not activate))
+        if activate:
+            layers.append(FusedLeakyReLU(out_channels) if bias else ScaledLeakyReLU())
+        super().__init__(*layers)
