@@ -196,6 +196,15 @@ def export_networks(networks: Networks, out_dir: str, storage: str, set_name: st
                 torch.onnx.export(module, inputs, raw, input_names=input_names, output_names=output_names,
                                   opset_version=OPSET, do_constant_folding=False)
             model = onnx.load(raw)
+            outputs = module(*inputs)
+        # Tracing without constant folding leaves symbolic output sizes; the pipeline's
+        # contracts are static, so state the shapes the reference actually produced.
+        outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+        for value, tensor in zip(model.graph.output, outputs):
+            dims = value.type.tensor_type.shape.dim
+            del dims[:]
+            for size in tensor.shape:
+                dims.add().dim_value = int(size)
         if storage == "float16":
             store_float16(model)
         model.producer_name = "fslsd_reference.export"

@@ -1,0 +1,115 @@
+/**
+ * Model contracts: the tensors each network must take and give, checked when a model loads.
+ *
+ * A dimension is a number (must match) or a symbol such as `c0` (any positive size, but the
+ * same size everywhere the symbol appears across models): that is how the generator's,
+ * the target encoder's and the decoder's feature channels are tied together at any width.
+ */
+import { ContractError } from '../errors.js';
+import { FEATURE_SIZES } from '../graph/blend.js';
+import { type ModelProto, describeValue } from '../graph/onnx.js';
+
+/** Ids of the six networks of one swap. */
+export type ModelId = 'psp-encoder' | 'landmark-encoder' | 'latent-editor' | 'generator' | 'target-encoder' | 'decoder';
+
+/** Every model id, in pipeline order. */
+export const MODEL_IDS: readonly ModelId[] = Object.freeze(['psp-encoder', 'landmark-encoder', 'latent-editor', 'generator', 'target-encoder', 'decoder']);
+
+export type Dim = number | string;
+
+export interface TensorContract {
+  readonly name: string;
+  readonly dtype: 'float32' | 'int64';
+  readonly shape: readonly Dim[];
+  /** Nominal value range the pipeline feeds or expects, for documentation and input checks. */
+  readonly range?: readonly [number, number];
+}
+
+export interface ModelContract {
+  readonly id: ModelId;
+  readonly inputs: readonly TensorContract[];
+  readonly outputs: readonly TensorContract[];
+}
+
+const features = (prefix: string): TensorContract[] =>
+  FEATURE_SIZES.map((size, i) => ({ name: `${prefix}_${i}`, dtype: 'float32', shape: [1, `c${i}`, size, size] }));
+
+/** What the pipeline requires of each network (batch 1, fixed spatial sizes). */
+export const MODEL_CONTRACTS: Readonly<Record<ModelId, ModelContract>> = Object.freeze({
+  'psp-encoder': {
+    id: 'psp-encoder',
+    inputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, 256, 256], range: [-1, 1] }],
+    outputs: [{ name: 'wplus', dtype: 'float32', shape: [1, 18, 512] }],
+  },
+  'landmark-encoder': {
+    id: 'landmark-encoder',
+    inputs: [{ name: 'landmark_maps', dtype: 'float32', shape: [1, 212, 256, 256], range: [0, 1] }],
+    outputs: [{ name: 'direction', dtype: 'float32', shape: [1, 7, 512] }],
+  },
+  'latent-editor': {
+    id: 'latent-editor',
+    inputs: [{ name: 'wplus', dtype: 'float32', shape: [1, 18, 512] }],
+    outputs: [{ name: 'edited', dtype: 'float32', shape: [1, 18, 512] }],
+  },
+  generator: {
+    id: 'generator',
+    inputs: [{ name: 'wplus', dtype: 'float32', shape: [1, 18, 512] }],
+    outputs: [{ name: 'side_output', dtype: 'float32', shape: [1, 3, 1024, 1024] }, ...features('feature')],
+  },
+  'target-encoder': {
+    id: 'target-encoder',
+    inputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, 1024, 1024], range: [-1, 1] }],
+    outputs: features('feature'),
+  },
+  decoder: {
+    id: 'decoder',
+    inputs: features('blend'),
+    outputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, 1024, 1024] }],
+  },
+});
+
+export const formatTensor = (dtype: string, dims: readonly Dim[]): string => `${dtype}[${dims.join(',')}]`;
+
+/**
+ * Checks a model's graph against its contract. Symbols are bound in `bindings` (shared
+ * across calls, so consistency between models is checked too).
+ * @throws ContractError naming the model, the tensor, the expected and the actual type.
+ */
+export function checkModelContract(contract: ModelContract, model: ModelProto, bindings: Map<string, number> = new Map()): void {
+  const graph = model.graph ?? {};
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const sides: [string, readonly TensorContract[], NonNullable<typeof graph.input>][] = [
+    ['input', contract.inputs, (graph.input ?? []).filter((v) => !initializers.has(v.name))],
+    ['output', contract.outputs, graph.output ?? []],
+  ];
+  for (const [side, expected, actual] of sides) {
+    for (const tensor of expected) {
+      const found = actual.find((v) => v.name === tensor.name);
+      const wanted = formatTensor(tensor.dtype, tensor.shape);
+      if (!found) {
+        throw new ContractError(contract.id, tensor.name, `an ${side} ${wanted}`, `no ${side} of that name (${side}s: ${actual.map((v) => v.name).join(', ') || 'none'})`);
+      }
+      const { dtype, dims } = describeValue(found);
+      const mismatch = () => new ContractError(contract.id, tensor.name, wanted, formatTensor(dtype, dims));
+      if (dtype !== tensor.dtype || dims.length !== tensor.shape.length) throw mismatch();
+      tensor.shape.forEach((want, axis) => {
+        const have = dims[axis];
+        if (typeof want === 'number') {
+          if (have !== want) throw mismatch();
+          return;
+        }
+        if (typeof have !== 'number' || have <= 0) throw mismatch();
+        const bound = bindings.get(want);
+        if (bound === undefined) bindings.set(want, have);
+        else if (bound !== have) {
+          throw new ContractError(contract.id, tensor.name, `${formatTensor(tensor.dtype, tensor.shape.map((d) => (d === want ? bound : d)))} (${want} = ${bound} in an earlier model)`, formatTensor(dtype, dims),
+            'The models come from different sets or widths; load all six from one manifest.');
+        }
+      });
+    }
+    if (side === 'input' && actual.length !== expected.length) {
+      const extra = actual.filter((v) => !expected.some((t) => t.name === v.name)).map((v) => v.name);
+      throw new ContractError(contract.id, extra[0] ?? '?', 'no further inputs', `extra inputs ${extra.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { FslsdError } from '../errors.js';
+
+/** 8-bit pixels, row-major, interleaved RGB or RGBA (alpha ignored). */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4;
+  readonly data: Uint8Array | Uint8ClampedArray;
+}
+
+/** A float image as the networks produce it: planar RGB (CHW), nominal range [-1, 1]. */
+export interface ImageTensor {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3;
+  /** 3 x height x width values, red plane first. */
+  readonly data: Float32Array;
+}
+
+/** Side of the aligned face crops the networks work on. */
+export const CROP_SIZE = 1024;
+
+/** @throws FslsdError `INVALID_IMAGE` unless `image` is a well-formed `size`^2 RGB(A) image. */
+export function checkCrop(image: RgbImage, which: string, size = CROP_SIZE): void {
+  const { width, height, channels, data } = image ?? ({} as RgbImage);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || (channels !== 3 && channels !== 4) || !data || data.length !== width * height * channels) {
+    throw new FslsdError('INVALID_IMAGE', `The ${which} image is malformed (width ${width}, height ${height}, channels ${channels}, ${data?.length ?? 0} bytes).`, {
+      fix: 'Pass { width, height, channels: 3 | 4, data } with width*height*channels bytes.',
+    });
+  }
+  if (width !== size || height !== size) {
+    throw new FslsdError('INVALID_IMAGE', `The ${which} image is ${width}x${height}; the networks need an aligned ${size}x${size} face crop.`, {
+      fix: `Resize the aligned crop to ${size}x${size} (@fslsd/node does this for square crops).`,
+    });
+  }
+}
+
+/** uint8 RGB(A) -> planar float in [-1, 1], computed as torchvision's ToTensor + Normalize(0.5, 0.5). */
+export function imageToTensor(image: RgbImage): ImageTensor {
+  const { width, height, channels, data } = image;
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p += 1) {
+    for (let c = 0; c < 3; c += 1) {
+      out[c * plane + p] = (Math.fround(data[p * channels + c]! / 255) - 0.5) / 0.5;
+    }
+  }
+  return { width, height, channels: 3, data: out };
+}
+
+/**
+ * Planar float in [-1, 1] -> 8-bit RGB, rounded as torchvision's `save_image(normalize=True,
+ * range=(-1, 1))`: clamp, map to [0, 1], then floor(x * 255 + 0.5).
+ */
+export function tensorToImage(tensor: ImageTensor): RgbImage {
+  const { width, height, data } = tensor;
+  const plane = width * height;
+  const out = new Uint8Array(3 * plane);
+  for (let p = 0; p < plane; p += 1) {
+    for (let c = 0; c < 3; c += 1) {
+      const value = Math.min(1, Math.max(-1, data[c * plane + p]!));
+      out[p * 3 + c] = Math.min(255, Math.max(0, Math.floor(((value + 1) / 2) * 255 + 0.5)));
+    }
+  }
+  return { width, height, channels: 3, data: out };
+}

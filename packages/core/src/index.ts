@@ -1,0 +1,46 @@
+/**
+ * @fslsd/core: the FSLSD face-swap pipeline, independent of any runtime.
+ *
+ * Dataflow of one swap (each arrow is a file under src/stages/):
+ *   source crop -> encode-latent -> W+_s ---------------------------\
+ *   target crop -> encode-latent -> W+_t --------------------------- fuse-latents -> edit-latent -> latent
+ *   landmarks (source, target) -> landmark-direction -> n ----------/
+ *   latent + target crop + mask -> synthesize (G + E_t + blend + decoder, one graph) -> image, sideOutput
+ */
+export * from './errors.js';
+export type { OrtRuntime, RuntimeTensorType } from './runtime.js';
+export { WPlus, CODE_COUNT, CODE_SIZE, DIRECTION_ROWS } from './latent/wplus.js';
+export { LATENT_SPLITS, createLatentSplit, resolveLatentSplit } from './latent/split.js';
+export type { LatentSplit, LatentSplitName, CodeSelection, CustomSplitOptions } from './latent/split.js';
+export { fuseLatents } from './latent/fuse.js';
+export {
+  LANDMARK_POINTS, LANDMARK_MAP_SIZE, MISSING_POINT, FIVE_POINT_INDICES,
+  landmarkPixelIndex, landmarkPixels, validateLandmarks, fivePointLandmarks,
+} from './landmarks/maps.js';
+export type { Point, Landmarks } from './landmarks/maps.js';
+export { CROP_SIZE, checkCrop, imageToTensor, tensorToImage } from './image/tensor.js';
+export type { RgbImage, ImageTensor } from './image/tensor.js';
+export { defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
+export type { MaskImage } from './mask/inner-mask.js';
+export { MODEL_CONTRACTS, MODEL_IDS, checkModelContract, formatTensor } from './contracts/contract.js';
+export type { ModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
+export type { ModelEntry, ModelSet, ModelLoadOptions, ModelLoadProgress } from './model-set.js';
+export { FEATURE_SIZES, blendGraph } from './graph/blend.js';
+export type { BlendGraphOptions } from './graph/blend.js';
+export { composeModels } from './graph/compose.js';
+export type { GraphPart, ComposeOptions } from './graph/compose.js';
+export { downscaleGraph, landmarkMapsGraph, clampGraph, triangleTaps, NO_PIXEL } from './graph/preludes.js';
+export { decodeModel, encodeModel, describeValue, OPSET } from './graph/onnx.js';
+export type { ModelProto } from './graph/onnx.js';
+export { encodeLatentGraph } from './stages/encode-latent.js';
+export { landmarkDirectionGraph } from './stages/landmark-direction.js';
+export { synthesisGraph } from './stages/synthesize.js';
+export type { SynthesisModels } from './stages/synthesize.js';
+export { Executor, StageSession } from './executor.js';
+export type { SessionRunEvent, TensorSummary, Feed } from './executor.js';
+export { createSwapper } from './swapper.js';
+export type {
+  Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, SourceFace, TargetFace, ProgressEvent, StageName,
+} from './swapper.js';
+export { sourceFaceToJSON, sourceFaceFromJSON, SOURCE_FACE_FORMAT } from './source-face.js';
+export type { SourceFaceJSON } from './source-face.js';

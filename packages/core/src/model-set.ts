@@ -1,0 +1,40 @@
+import type { ModelId, TensorContract } from './contracts/contract.js';
+
+/** One model file as a manifest lists it. */
+export interface ModelEntry {
+  readonly id: ModelId;
+  readonly file: string;
+  /** Exact size in bytes. */
+  readonly bytes: number;
+  /** Lower-case hex sha256 of the file. */
+  readonly sha256: string;
+  readonly description?: string;
+  readonly inputs?: readonly TensorContract[];
+  readonly outputs?: readonly TensorContract[];
+}
+
+/** Progress of fetching or reading one model. */
+export interface ModelLoadProgress {
+  readonly id: ModelId;
+  readonly status: 'initiate' | 'progress' | 'done';
+  readonly loaded: number;
+  readonly total: number;
+}
+
+/** Options of {@link ModelSet.load}. */
+export interface ModelLoadOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ModelLoadProgress) => void;
+}
+
+/**
+ * A set of the six FSLSD networks. Implementations (in @fslsd/models) read files, bytes or
+ * URLs, and must return only bytes whose sha256 matches the entry.
+ */
+export interface ModelSet {
+  /** Name of the set, e.g. `tiny` or `official`. */
+  readonly name: string;
+  readonly entries: readonly ModelEntry[];
+  /** The verified bytes of model `id`. */
+  load(id: ModelId, options?: ModelLoadOptions): Promise<Uint8Array>;
+}

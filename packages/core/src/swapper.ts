@@ -1,0 +1,244 @@
+/**
+ * The public entry point: `createSwapper()` loads the six networks, checks their contracts,
+ * builds the stage graphs and opens one session per stage on the injected runtime.
+ *
+ *   encodeSource(crop, landmarks)  -> SourceFace   (W+_s; reusable, serialisable)
+ *   encodeTarget(crop, landmarks)  -> TargetFace   (W+_t, crop tensor, mask)
+ *   swap(source, target)           -> { image y_f, sideOutput y_s, latent }
+ */
+import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, checkModelContract } from './contracts/contract.js';
+import { FslsdError, throwIfAborted } from './errors.js';
+import { Executor, type SessionRunEvent, type StageSession } from './executor.js';
+import { FEATURE_SIZES } from './graph/blend.js';
+import { type ModelProto, decodeModel } from './graph/onnx.js';
+import { type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
+import { type Landmarks, LANDMARK_POINTS, landmarkPixelIndex, validateLandmarks } from './landmarks/maps.js';
+import { fuseLatents } from './latent/fuse.js';
+import { type LatentSplit, type LatentSplitName, resolveLatentSplit } from './latent/split.js';
+import { WPlus } from './latent/wplus.js';
+import { type MaskImage, defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
+import type { ModelLoadProgress, ModelSet } from './model-set.js';
+import type { InferenceSession, OrtRuntime } from './runtime.js';
+import { EDIT_LATENT, editLatent } from './stages/edit-latent.js';
+import { ENCODE_LATENT, encodeLatent, encodeLatentGraph } from './stages/encode-latent.js';
+import { FUSE_LATENTS } from './stages/fuse-latents.js';
+import { LANDMARK_DIRECTION, landmarkDirection, landmarkDirectionGraph } from './stages/landmark-direction.js';
+import { SYNTHESIZE, synthesisGraph, synthesize } from './stages/synthesize.js';
+
+/** Names of the pipeline stages, as progress events report them. */
+export type StageName = typeof ENCODE_LATENT | typeof LANDMARK_DIRECTION | typeof FUSE_LATENTS | typeof EDIT_LATENT | typeof SYNTHESIZE;
+
+/** Progress of loading (models, sessions) and of each stage of a call. */
+export type ProgressEvent =
+  | ({ readonly kind: 'model' } & ModelLoadProgress)
+  | { readonly kind: 'session'; readonly status: 'ready'; readonly name: string }
+  | { readonly kind: 'stage'; readonly status: 'start' | 'done'; readonly stage: StageName; readonly milliseconds?: number };
+
+export interface SwapperOptions {
+  /** The ONNX Runtime module (onnxruntime-node, onnxruntime-web), injected by the backend package. */
+  readonly runtime: OrtRuntime;
+  /** Where the six networks come from. */
+  readonly models: ModelSet;
+  /** Passed to every session (execution providers, threads, graph optimisation). */
+  readonly sessionOptions?: InferenceSession.SessionOptions;
+  /** Default structure/appearance split: a preset name, a split, or a text form. Default `official`. */
+  readonly split?: LatentSplitName | LatentSplit | string;
+  /** Default scale of the landmark direction n. Default 1. */
+  readonly strength?: number;
+  /** Run the latent editor (the released pipeline does). Default true. */
+  readonly editor?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Called after every session run with the tensors that crossed into and out of it. */
+  readonly onSessionRun?: (event: SessionRunEvent) => void;
+}
+
+/** An aligned face crop with its landmarks. */
+export interface FaceInput {
+  /** 1024^2 FFHQ-aligned crop, 8-bit RGB(A). */
+  readonly image: RgbImage;
+  /** 106 points in 256^2 crop pixels; `[-1, -1]` for unknown points. */
+  readonly landmarks: Landmarks;
+}
+
+/** A target face may bring its own inner-face mask (1024^2); otherwise the default ellipse is used. */
+export interface TargetInput extends FaceInput {
+  readonly mask?: MaskImage;
+}
+
+/** An encoded source face: what it contributes to any number of swaps. */
+export interface SourceFace {
+  readonly kind: 'source';
+  readonly wplus: WPlus;
+  readonly landmarks: Landmarks;
+}
+
+/** An encoded target face, ready for swaps. */
+export interface TargetFace {
+  readonly kind: 'target';
+  readonly wplus: WPlus;
+  readonly landmarks: Landmarks;
+  readonly image: ImageTensor;
+  readonly mask: Float32Array;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface SwapOptions extends CallOptions {
+  readonly split?: LatentSplitName | LatentSplit | string;
+  readonly strength?: number;
+  readonly editor?: boolean;
+}
+
+export interface SwapResult {
+  /** y_f: the swapped 1024^2 face, planar float in [-1, 1]. */
+  readonly image: ImageTensor;
+  /** y_s: the generator's own RGB rendering of the fused latent (not clamped). */
+  readonly sideOutput: ImageTensor;
+  /** The W+ code the generator rendered (fused, then edited when the editor runs). */
+  readonly latent: WPlus;
+  /** The fused code before the editor. */
+  readonly fused: WPlus;
+  /** Landmark direction n (7 x 512), absent when the split uses none. */
+  readonly direction: Float32Array | undefined;
+  readonly split: LatentSplit;
+  /** Wall time of each stage in milliseconds. */
+  readonly timings: Readonly<Partial<Record<StageName, number>>>;
+}
+
+export interface Swapper {
+  /** The model set's name. */
+  readonly models: string;
+  readonly split: LatentSplit;
+  encodeSource(face: FaceInput, options?: CallOptions): Promise<SourceFace>;
+  encodeTarget(face: TargetInput, options?: CallOptions): Promise<TargetFace>;
+  swap(source: SourceFace, target: TargetFace | TargetInput, options?: SwapOptions): Promise<SwapResult>;
+  /** Releases every session. The swapper is unusable afterwards. */
+  dispose(): Promise<void>;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+async function loadModels(options: SwapperOptions): Promise<{ models: Record<ModelId, ModelProto>; channels: number[] }> {
+  const bindings = new Map<string, number>();
+  const models = {} as Record<ModelId, ModelProto>;
+  for (const id of MODEL_IDS) {
+    throwIfAborted(options.signal, `loading ${id}`);
+    if (!options.models.entries.some((e) => e.id === id)) {
+      throw new FslsdError('MODEL_NOT_FOUND', `The model set "${options.models.name}" has no "${id}" model.`, {
+        fix: `A set needs all of ${MODEL_IDS.join(', ')}; export one with fslsd_reference.export.`,
+      });
+    }
+    const bytes = await options.models.load(id, { signal: options.signal, onProgress: (event) => options.onProgress?.({ kind: 'model', ...event }) });
+    let model: ModelProto;
+    try {
+      model = decodeModel(bytes);
+    } catch (error) {
+      throw new FslsdError('MODEL_INTEGRITY', `Model "${id}" is not a readable ONNX file.`, { fix: 'Re-download or re-export it.', cause: error });
+    }
+    checkModelContract(MODEL_CONTRACTS[id], model, bindings);
+    models[id] = model;
+  }
+  // The contract check bound each scale's channel symbol; the blend graph needs the sizes.
+  return { models, channels: FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!) };
+}
+
+/**
+ * Loads the networks and opens the stage sessions.
+ * @throws ContractError when a model's inputs/outputs differ from its contract.
+ * @throws FslsdError `MODEL_NOT_FOUND`, `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
+ */
+export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
+  const defaultSplit = resolveLatentSplit(options.split);
+  const defaultStrength = options.strength ?? 1;
+  const useEditor = options.editor ?? true;
+  const { models, channels } = await loadModels(options);
+  const executor = new Executor(options.runtime, options.sessionOptions, options.onSessionRun);
+  const sessions: StageSession[] = [];
+  const open = async (name: string, graph: ModelProto): Promise<StageSession> => {
+    throwIfAborted(options.signal, `opening ${name}`);
+    const session = await executor.createSession(name, graph);
+    sessions.push(session);
+    options.onProgress?.({ kind: 'session', status: 'ready', name });
+    return session;
+  };
+  let encodeSession: StageSession, directionSession: StageSession, editorSession: StageSession, synthesisSession: StageSession;
+  try {
+    encodeSession = await open(ENCODE_LATENT, encodeLatentGraph(models['psp-encoder']));
+    directionSession = await open(LANDMARK_DIRECTION, landmarkDirectionGraph(models['landmark-encoder']));
+    editorSession = await open(EDIT_LATENT, models['latent-editor']);
+    synthesisSession = await open(
+      SYNTHESIZE,
+      synthesisGraph({ generator: models.generator, targetEncoder: models['target-encoder'], decoder: models.decoder, channels }),
+    );
+  } catch (error) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw error;
+  }
+  let disposed = false;
+
+  async function stage<T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T): Promise<T> {
+    if (disposed) throw new FslsdError('INVALID_ARGUMENT', 'This swapper was disposed.', { fix: 'Create a new one with createSwapper().' });
+    throwIfAborted(call?.signal, name);
+    const report = call?.onProgress ?? options.onProgress;
+    report?.({ kind: 'stage', status: 'start', stage: name });
+    const start = now();
+    const result = await work();
+    const milliseconds = now() - start;
+    timings[name] = (timings[name] ?? 0) + milliseconds;
+    report?.({ kind: 'stage', status: 'done', stage: name, milliseconds });
+    throwIfAborted(call?.signal, name);
+    return result;
+  }
+
+  async function encodeFace(face: FaceInput, which: string, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>) {
+    checkCrop(face?.image, which);
+    validateLandmarks(face.landmarks, which, LANDMARK_POINTS);
+    const image = imageToTensor(face.image);
+    const wplus = await stage(ENCODE_LATENT, call, timings, () => encodeLatent(encodeSession, image));
+    return { image, wplus, landmarks: face.landmarks.map((p) => [p[0], p[1]] as const) };
+  }
+
+  async function encodeTarget(face: TargetInput, call?: CallOptions, timings: Partial<Record<StageName, number>> = {}): Promise<TargetFace> {
+    const mask = face?.mask ? maskToTensor(face.mask) : defaultInnerMask();
+    const { image, wplus, landmarks } = await encodeFace(face, 'target', call, timings);
+    return { kind: 'target', wplus, landmarks, image, mask };
+  }
+
+  return {
+    models: options.models.name,
+    split: defaultSplit,
+    async encodeSource(face, call) {
+      const { wplus, landmarks } = await encodeFace(face, 'source', call, {});
+      return { kind: 'source', wplus, landmarks };
+    },
+    encodeTarget: (face, call) => encodeTarget(face, call),
+    async swap(source, target, call = {}) {
+      if (source?.kind !== 'source' || !(source.wplus instanceof WPlus)) {
+        throw new FslsdError('INVALID_ARGUMENT', 'swap() needs a SourceFace as its first argument.', { fix: 'Get one from swapper.encodeSource() or sourceFaceFromJSON().' });
+      }
+      const split = call.split === undefined ? defaultSplit : resolveLatentSplit(call.split);
+      const strength = call.strength ?? defaultStrength;
+      if (!Number.isFinite(strength)) throw new FslsdError('INVALID_ARGUMENT', `Direction strength must be finite, got ${strength}.`, { fix: 'Use 1 for the method as published.' });
+      const timings: Partial<Record<StageName, number>> = {};
+      const targetFace = (target as TargetFace)?.kind === 'target' ? (target as TargetFace) : await encodeTarget(target as TargetInput, call, timings);
+      let direction: Float32Array | undefined;
+      if (split.directionCodes.length) {
+        const pixels = Int32Array.from([...source.landmarks, ...targetFace.landmarks], landmarkPixelIndex);
+        direction = await stage(LANDMARK_DIRECTION, call, timings, () => landmarkDirection(directionSession, pixels));
+      }
+      const fused = await stage(FUSE_LATENTS, call, timings, () => fuseLatents(source.wplus, targetFace.wplus, direction, split, strength));
+      const latent = (call.editor ?? useEditor) ? await stage(EDIT_LATENT, call, timings, () => editLatent(editorSession, fused)) : fused;
+      const { image, sideOutput } = await stage(SYNTHESIZE, call, timings, () => synthesize(synthesisSession, latent, targetFace.image, targetFace.mask));
+      return { image, sideOutput, latent, fused, direction, split, timings };
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.all(sessions.map((s) => s.release()));
+    },
+  };
+}

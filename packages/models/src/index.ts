@@ -1,0 +1,10 @@
+/**
+ * @fslsd/models: model manifests, integrity checks and loaders (bytes, URL) that work in any
+ * JavaScript runtime. Filesystem loaders and the shipped tiny set: `@fslsd/models/node`.
+ */
+export { MANIFEST_FORMAT, parseManifest, manifestEntry } from './manifest.js';
+export type { Manifest, ManifestLicence } from './manifest.js';
+export { sha256Hex, checkIntegrity } from './verify.js';
+export { modelSetFromBytes } from './bytes.js';
+export { modelSetFromUrl } from './url.js';
+export type { ModelCache, UrlModelSetOptions } from './url.js';

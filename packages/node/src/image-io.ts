@@ -1,0 +1,122 @@
+/**
+ * Images in and out of files with sharp: EXIF orientation honoured on read, output written to
+ * a temporary name and renamed (never half-written), and labelled as synthetic media.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { CROP_SIZE, FslsdError, type MaskImage, type RgbImage } from '@fslsd/core';
+
+/** Decoding refuses images with more pixels than this (decompression bombs). */
+export const PIXEL_LIMIT = 100_000_000;
+
+function decodeError(file: string, error: unknown): FslsdError {
+  const reason = (error as Error).message ?? String(error);
+  if (/no such file|ENOENT|missing/i.test(reason)) return new FslsdError('IO', `Cannot open ${file}: no such file.`, { fix: 'Check the path.', cause: error });
+  return new FslsdError('INVALID_IMAGE', `Cannot decode ${file}: ${reason}.`, { fix: 'Use a PNG, JPEG or WebP image that opens in an image viewer.', cause: error });
+}
+
+/** Reads any photo as 8-bit sRGB RGB, rotated upright by its EXIF orientation. */
+export async function readImage(file: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(file, { limitInputPixels: PIXEL_LIMIT, failOn: 'error' })
+      .rotate()
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (error) {
+    throw decodeError(file, error);
+  }
+}
+
+/**
+ * Reads an aligned face crop and brings it to 1024^2 (lanczos3) when it is square but another size.
+ * @throws FslsdError `INVALID_IMAGE` when it is not square: it cannot be an FFHQ-aligned crop.
+ */
+export async function readAlignedCrop(file: string, size = CROP_SIZE): Promise<RgbImage> {
+  const image = await readImage(file);
+  if (image.width !== image.height) {
+    throw new FslsdError('INVALID_IMAGE', `${file} is ${image.width}x${image.height}; an aligned face crop is square.`, {
+      fix: 'Pass FFHQ-aligned square crops (as CelebA-HQ/FFHQ provide) to --aligned.',
+    });
+  }
+  if (image.width === size) return image;
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Reads a grayscale mask (white = swap) at 1024^2. */
+export async function readMask(file: string, size = CROP_SIZE): Promise<MaskImage> {
+  try {
+    const { data, info } = await sharp(file, { limitInputPixels: PIXEL_LIMIT, failOn: 'error' })
+      .rotate()
+      .resize(size, size, { fit: 'fill' })
+      .toColourspace('b-w')
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (error) {
+    throw decodeError(file, error);
+  }
+}
+
+/** IPTC's code for media made by a trained algorithm. */
+export const DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+/** The text every output carries. */
+export const SYNTHETIC_LABEL = 'Synthetic face swap made with fslsd (FSLSD method); not an authentic photograph.';
+
+const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+
+/** XMP packet labelling the file as AI-generated (IPTC DigitalSourceType) with a description. */
+export function syntheticMediaXmp(tool = 'fslsd'): string {
+  return [
+    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+    `<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPE}" xmp:CreatorTool="${escapeXml(tool)}">`,
+    `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${escapeXml(SYNTHETIC_LABEL)}</rdf:li></rdf:Alt></dc:description>`,
+    '</rdf:Description></rdf:RDF></x:xmpmeta>',
+    '<?xpacket end="w"?>',
+  ].join('');
+}
+
+export interface WriteOptions {
+  /** Overwrite an existing file. Default true for the library; the CLI asks for --force. */
+  readonly overwrite?: boolean;
+}
+
+/**
+ * Writes an RGB image (format from the extension: .png, .jpg/.jpeg, .webp) with the
+ * synthetic-media label, atomically.
+ */
+export async function writeImage(file: string, image: RgbImage, options: WriteOptions = {}): Promise<string> {
+  const target = path.resolve(file);
+  const extension = path.extname(target).toLowerCase();
+  const formats: Record<string, 'png' | 'jpeg' | 'webp'> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+  const format = formats[extension];
+  if (!format) throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" files: ${file}.`, { fix: 'End the output name with .png, .jpg or .webp.' });
+  if (options.overwrite === false) {
+    const exists = await import('node:fs/promises').then((fs) => fs.stat(target).then(() => true, () => false));
+    if (exists) throw new FslsdError('IO', `${file} exists.`, { fix: 'Choose another name, or pass --force to overwrite it.' });
+  }
+  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.partial${extension}`);
+  try {
+    await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+      .removeAlpha()
+      .withXmp(syntheticMediaXmp())
+      .toFormat(format)
+      .toFile(temporary);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new FslsdError('IO', `Cannot write ${file}: ${(error as Error).message}.`, { fix: 'Check that the folder exists and is writable.', cause: error });
+  }
+  return target;
+}

@@ -1,0 +1,12 @@
+/**
+ * @fslsd/node: FSLSD face swapping in Node.js: onnxruntime-node (CPU, CUDA), sharp for images,
+ * and the `fslsd` command.
+ */
+export * from '@fslsd/core';
+export { createSwapper } from './swapper.js';
+export type { NodeSwapper, NodeSwapperOptions } from './swapper.js';
+export { chooseDevice, nodeRuntime, DEVICES } from './runtime.js';
+export type { Device, DeviceChoice } from './runtime.js';
+export { readImage, readAlignedCrop, readMask, writeImage, syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE, PIXEL_LIMIT } from './image-io.js';
+export type { WriteOptions } from './image-io.js';
+export { readLandmarks, sidecarLandmarks } from './landmarks-file.js';

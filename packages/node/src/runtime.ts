@@ -1,0 +1,51 @@
+/**
+ * onnxruntime-node, injected into @fslsd/core, and the choice of execution provider.
+ */
+import ort from 'onnxruntime-node';
+import { FslsdError, type OrtRuntime, clampGraph, encodeModel } from '@fslsd/core';
+import type { InferenceSession } from 'onnxruntime-common';
+
+/** onnxruntime-node as core's runtime. */
+export const nodeRuntime: OrtRuntime = ort as unknown as OrtRuntime;
+
+/** `auto` uses CUDA when it works and falls back to the CPU otherwise. */
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
+
+export interface DeviceChoice {
+  readonly device: 'cpu' | 'cuda';
+  readonly executionProviders: InferenceSession.SessionOptions['executionProviders'];
+  /** Why `auto` fell back to the CPU, when it did. */
+  readonly fallbackReason?: string;
+}
+
+const CUDA_FIX =
+  'CUDA needs an NVIDIA GPU, CUDA 12 + cuDNN 9, and onnxruntime-node installed with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 where the internet is reachable); use --device cpu otherwise.';
+
+/** Opens a one-node session on CUDA to see whether the provider really loads. */
+async function probeCuda(): Promise<string | undefined> {
+  try {
+    const session = await ort.InferenceSession.create(encodeModel(clampGraph(1, 1)), { executionProviders: ['cuda'] });
+    await session.release();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message ?? String(error);
+  }
+}
+
+/**
+ * Resolves a device name to execution providers.
+ * @throws FslsdError `DEVICE_UNAVAILABLE` for `cuda` when CUDA cannot be used; `INVALID_ARGUMENT` for an unknown name.
+ */
+export async function chooseDevice(device: Device | string = 'auto', log: (message: string) => void = () => {}): Promise<DeviceChoice> {
+  if (!DEVICES.includes(device as Device)) {
+    throw new FslsdError('INVALID_ARGUMENT', `Unknown device "${device}".`, { fix: `Use one of ${DEVICES.join(', ')}.` });
+  }
+  if (device === 'cpu') return { device: 'cpu', executionProviders: ['cpu'] };
+  const problem = await probeCuda();
+  if (!problem) return { device: 'cuda', executionProviders: ['cuda', 'cpu'] };
+  if (device === 'cuda') throw new FslsdError('DEVICE_UNAVAILABLE', `The CUDA execution provider is not available: ${problem.split('\n')[0]}.`, { fix: CUDA_FIX });
+  log(`CUDA is not available (${problem.split('\n')[0]}); running on the CPU.`);
+  return { device: 'cpu', executionProviders: ['cpu'], fallbackReason: problem };
+}
