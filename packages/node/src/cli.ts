@@ -1,8 +1,233 @@
-// Placeholder: the real CLI replaces this file.
-const [command] = process.argv.slice(2);
-if (!command || command === '--help' || command === '-h') {
-  console.log('usage: fslsd swap --source <image> --target <image> --out <image> [--aligned]');
-  process.exit(0);
+/**
+ * The `fslsd` command. Every command has --help; errors print one line naming the fix and
+ * exit non-zero; the path of a written image is the last line on stdout.
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import {
+  FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, checkModelContract, decodeModel, resolveLatentSplit, tensorToImage,
+} from '@fslsd/core';
+import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+import { readAlignedCrop, readMask, writeImage } from './image-io.js';
+import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
+import { createProgressBar } from './progress.js';
+import { DEVICES, type Device } from './runtime.js';
+import { createSwapper } from './swapper.js';
+
+const VERSION = '0.1.0';
+
+const HELP: Record<string, string> = {
+  main: `fslsd ${VERSION}: FSLSD face swapping (CVPR 2022) on onnxruntime-node
+
+Usage: fslsd <command> [options]
+
+Commands:
+  swap            Put the source face onto the target face (1024x1024 aligned crops)
+  models list     List the networks of a model set, with sizes, digests and licence
+  models verify   Check every model of a set: size, sha256 and input/output contract
+
+Run "fslsd <command> --help" for a command's options.
+Without --models, fslsd uses the tiny reference set shipped in @fslsd/models: untrained
+random weights that exercise the real architecture. Real swaps need the official checkpoints
+converted with fslsd_reference.export (see the README).`,
+  swap: `Usage: fslsd swap --source FILE --target FILE --out FILE --aligned [options]
+
+Swaps the source face onto the target face and writes the 1024x1024 result (PNG, JPEG or
+WebP by extension), labelled in its XMP metadata as a synthetic face swap.
+
+Required:
+  --source FILE            the face to transfer (identity)
+  --target FILE            the face that receives it (pose, expression, background)
+  --out FILE               where to write the swapped face
+  --aligned                inputs are FFHQ-aligned square crops (required in this version:
+                           face detection and alignment of ordinary photos come next)
+
+Options:
+  --models DIR             model set folder with manifest.json (default: shipped tiny set)
+  --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
+  --split NAME             official | paper | megafs | "source=0-10;direction=0-6" (default official)
+  --strength N             scale of the landmark direction n (default 1)
+  --no-editor              skip the latent editor stage
+  --source-landmarks FILE  JSON {"points": 106 x [x,y]} or {"points5": 5 x [x,y]} in 256x256
+                           crop pixels (default: SOURCE with .landmarks.json beside it)
+  --target-landmarks FILE  likewise for the target
+  --mask FILE              target inner-face mask, white = swap (default: feathered ellipse)
+  --side-output FILE       also write y_s, the generator's own rendering of the fused code
+  --threads N              threads per session (default: all cores)
+  --force                  overwrite existing output files
+  --quiet                  no progress output
+  -h, --help               this text`,
+  models: `Usage: fslsd models list|verify [--models DIR]
+
+  list     print each network of the set: id, file, size, sha256, parameters, description
+  verify   load every network, check its size and sha256 against the manifest and its
+           inputs/outputs against the pipeline's contract; exit 1 if any check fails
+
+Options:
+  --models DIR   model set folder with manifest.json (default: shipped tiny set)
+  -h, --help     this text`,
+};
+
+class UsageError extends FslsdError {
+  constructor(message: string, command: string) {
+    super('INVALID_ARGUMENT', message, { fix: `Run "fslsd ${command} --help".` });
+  }
 }
-console.error(`fslsd: '${command}' is not implemented yet`);
-process.exit(1);
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(command: string, args: string[], options: OptionSpec): { values: Values; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: parsed.values as Values, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify.*$/s, '.'), command);
+  }
+}
+
+async function landmarksFor(image: string, given: string | undefined, which: string) {
+  const file = given ?? (await sidecarLandmarks(image));
+  if (!file) {
+    throw new FslsdError('INVALID_LANDMARKS', `No landmarks for the ${which} face: ${image} has no .landmarks.json beside it.`, {
+      fix: `Pass --${which}-landmarks FILE with {"points": [...106 points]} or {"points5": [...5 points]} in 256x256 crop pixels.`,
+    });
+  }
+  return readLandmarks(file);
+}
+
+async function swapCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('swap', args, {
+    source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
+    models: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
+    'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
+    mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
+  });
+  if (values.help) {
+    console.log(HELP.swap);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'swap');
+  for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'swap');
+  if (!values.aligned) {
+    throw new FslsdError('INVALID_ARGUMENT', 'This version swaps aligned face crops only.', {
+      fix: 'Pass --aligned with FFHQ-aligned 1024x1024 (or any square) crops; detection and alignment of full photos come in the next release.',
+    });
+  }
+  const device = (values.device ?? 'auto') as Device;
+  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'swap');
+  const strength = values.strength === undefined ? 1 : Number(values.strength);
+  if (!Number.isFinite(strength)) throw new UsageError(`--strength must be a number, got "${values.strength}".`, 'swap');
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got "${values.threads}".`, 'swap');
+  const split = resolveLatentSplit(values.split as string | undefined);
+  const out = path.resolve(values.out as string);
+  const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
+  if (!values.force) {
+    const { stat } = await import('node:fs/promises');
+    for (const file of [out, sideOut]) {
+      if (file && (await stat(file).then(() => true, () => false))) throw new FslsdError('IO', `${file} exists.`, { fix: 'Choose another --out, or pass --force to overwrite it.' });
+    }
+  }
+
+  const bar = createProgressBar(process.stderr, !values.quiet);
+  const log = (message: string) => !values.quiet && process.stderr.write(`fslsd: ${message}\n`);
+  // Rough shares of the wall time, so the bar moves evenly: loading, then the stages.
+  let modelsLoaded = 0;
+  const onProgress = (event: ProgressEvent) => {
+    if (event.kind === 'model' && event.status === 'done') bar.step(`loaded ${event.id}`, (0.3 * ++modelsLoaded) / MODEL_IDS.length);
+    if (event.kind === 'session') bar.step(`opened ${event.name}`, 0.3 + 0.1 * ['encode-latent', 'landmark-direction', 'edit-latent', 'synthesize'].indexOf(event.name) / 3);
+    if (event.kind === 'stage' && event.status === 'start') {
+      const share: Record<string, number> = { 'encode-latent': 0.45, 'landmark-direction': 0.6, 'fuse-latents': 0.65, 'edit-latent': 0.67, synthesize: 0.7 };
+      bar.step(event.stage, share[event.stage] ?? 0.5);
+    }
+  };
+
+  const modelsDirectory = values.models ? path.resolve(values.models as string) : tinyModelsDirectory();
+  const [sourceImage, targetImage, sourceLandmarks, targetLandmarks, mask] = await Promise.all([
+    readAlignedCrop(values.source as string),
+    readAlignedCrop(values.target as string),
+    landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source'),
+    landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target'),
+    values.mask ? readMask(values.mask as string) : Promise.resolve(undefined),
+  ]);
+  const swapper = await createSwapper({ models: modelsDirectory, device, threads, split, strength, editor: !values['no-editor'], onProgress, log });
+  try {
+    const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks });
+    const result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks, mask });
+    bar.step('writing', 0.95);
+    if (sideOut) await writeImage(sideOut, tensorToImage(result.sideOutput));
+    const written = await writeImage(out, tensorToImage(result.image));
+    bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${result.split.name}`);
+    if (swapper.models === 'tiny') log('the tiny set is untrained: the image shows the pipeline works, not a real swap (see README: converting the official checkpoints).');
+    if (sideOut) console.log(sideOut);
+    console.log(written);
+  } finally {
+    await swapper.dispose();
+  }
+  return 0;
+}
+
+async function modelsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('models', args, { models: { type: 'string' } });
+  const action = positionals[0];
+  if (values.help || !action) {
+    console.log(HELP.models);
+    return action || values.help ? 0 : 2;
+  }
+  if (action !== 'list' && action !== 'verify') throw new UsageError(`Unknown models action "${action}".`, 'models');
+  const set = await modelSetFromDirectory(values.models ? path.resolve(values.models as string) : tinyModelsDirectory());
+  const { manifest } = set;
+  if (action === 'list') {
+    console.log(`set ${manifest.set} (${set.directory})`);
+    console.log(`licence ${manifest.licence.spdx}: ${manifest.licence.note}`);
+    console.log(`provenance ${JSON.stringify(manifest.provenance)}`);
+    for (const entry of manifest.models) {
+      const params = (entry as { parameters?: number }).parameters;
+      console.log(`${entry.id.padEnd(17)} ${entry.file.padEnd(22)} ${(entry.bytes / 1e6).toFixed(2).padStart(8)} MB  ${entry.sha256.slice(0, 16)}  ${params === undefined ? '' : `${params.toLocaleString('en-US')} params  `}${entry.description ?? ''}`);
+    }
+    return 0;
+  }
+  let failures = 0;
+  const bindings = new Map<string, number>();
+  for (const id of MODEL_IDS) {
+    try {
+      const bytes = await set.load(id);
+      const model: ModelProto = decodeModel(bytes);
+      checkModelContract(MODEL_CONTRACTS[id], model, bindings);
+      console.log(`ok    ${id}: ${bytes.length} bytes, sha256 verified, contract holds`);
+    } catch (error) {
+      failures += 1;
+      console.log(`FAIL  ${id}: ${(error as Error).message}`);
+    }
+  }
+  console.log(`${MODEL_IDS.length - failures} passed, ${failures} failed`);
+  return failures ? 1 : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    console.log(HELP[topic ?? 'main'] ?? HELP.main);
+    return command ? 0 : 2;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(VERSION);
+    return 0;
+  }
+  if (command === 'swap') return swapCommand(rest);
+  if (command === 'models') return modelsCommand(rest);
+  throw new UsageError(`Unknown command "${command}".`, '');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof FslsdError;
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}fslsd: error${known ? ` [${error.code}]` : ''}: ${known ? error.message : ((error as Error)?.stack ?? String(error))}\n`);
+    process.exitCode = known && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  },
+);

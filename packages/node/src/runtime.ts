@@ -26,7 +26,7 @@ const CUDA_FIX =
 /** Opens a one-node session on CUDA to see whether the provider really loads. */
 async function probeCuda(): Promise<string | undefined> {
   try {
-    const session = await ort.InferenceSession.create(encodeModel(clampGraph(1, 1)), { executionProviders: ['cuda'] });
+    const session = await ort.InferenceSession.create(encodeModel(clampGraph(1, 1)), { executionProviders: ['cuda'], logSeverityLevel: 4 });
     await session.release();
     return undefined;
   } catch (error) {

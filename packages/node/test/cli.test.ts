@@ -1,0 +1,139 @@
+/**
+ * The fslsd command as a user runs it: real files in, real files out, one-line errors.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel } from '@fslsd/core';
+import { samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+import { DIGITAL_SOURCE_TYPE } from '../src/index.js';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const work = mkdtempSync(path.join(tmpdir(), 'fslsd-cli-'));
+const source = path.join(samplesDirectory(), 'astronaut.png');
+const target = path.join(samplesDirectory(), 'hopper.png');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, lines: result.stdout.trim().split('\n') };
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('fslsd swap', () => {
+  it('writes a labelled 1024x1024 PNG and prints its path last', async () => {
+    const out = path.join(work, 'swap.png');
+    const side = path.join(work, 'side.png');
+    const result = run('swap', '--source', source, '--target', target, '--out', out, '--aligned', '--device', 'cpu', '--side-output', side);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.lines.at(-1)).toBe(out);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.channels, meta.format]).toEqual([1024, 1024, 3, 'png']);
+    const xmp = meta.xmp?.toString('utf8') ?? '';
+    expect(xmp).toContain(DIGITAL_SOURCE_TYPE);
+    expect(xmp).toContain('Synthetic face swap made with fslsd');
+    expect((await sharp(side).metadata()).width).toBe(1024);
+    // The swapped image keeps the target's corners (mask is 0 there), so it is not a blank frame.
+    const stats = await sharp(out).stats();
+    expect(stats.channels.every((c) => c.stdev > 1)).toBe(true);
+    expect(readdirSync(work).filter((f) => f.includes('.partial'))).toEqual([]);
+  }, 120_000);
+
+  it('refuses to overwrite without --force and leaves the file alone', () => {
+    const out = path.join(work, 'existing.png');
+    writeFileSync(out, 'keep me');
+    const result = run('swap', '--source', source, '--target', target, '--out', out, '--aligned');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error \[IO\]: .*existing\.png exists\. .*--force/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+  });
+
+  it('explains that full photos need --aligned in this version', () => {
+    const result = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'x.png'));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/\[INVALID_ARGUMENT\].*--aligned/);
+    expect(existsSync(path.join(work, 'x.png'))).toBe(false);
+  });
+
+  it('names the fix for unknown options, splits and devices', () => {
+    expect(run('swap', '--sauce', 'a').stderr).toMatch(/Unknown option '--sauce'.*fslsd swap --help/);
+    const split = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'y.png'), '--aligned', '--split', 'source=0-20');
+    expect(split.code).toBe(1);
+    expect(split.stderr).toMatch(/\[INVALID_SPLIT\]: .*code 20/);
+    const device = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'y.png'), '--aligned', '--device', 'tpu');
+    expect(device.code).toBe(2);
+    expect(device.stderr).toMatch(/Unknown --device "tpu"/);
+  });
+
+  it('reports a missing input file as a typed error', () => {
+    const result = run('swap', '--source', path.join(work, 'nope.png'), '--target', target, '--out', path.join(work, 'z.png'), '--aligned');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\[IO\]: Cannot open .*nope\.png: no such file/);
+  });
+
+  it('gives the contract error, with names, for a model of the wrong shape', () => {
+    const models = path.join(work, 'wrong-shape');
+    cpSync(tinyModelsDirectory(), models, { recursive: true });
+    const file = path.join(models, 'latent-editor.onnx');
+    const model = decodeModel(readFileSync(file));
+    model.graph!.input![0]!.type!.tensorType!.shape!.dim![2]!.dimValue = 256;
+    const bytes = encodeModel(model);
+    writeFileSync(file, bytes);
+    // Keep the manifest honest about the new bytes, so the contract check (not the digest) speaks.
+    const manifest = JSON.parse(readFileSync(path.join(models, 'manifest.json'), 'utf8'));
+    const entry = manifest.models.find((m: { id: string }) => m.id === 'latent-editor');
+    entry.bytes = bytes.length;
+    entry.sha256 = spawnSync('sha256sum', [file], { encoding: 'utf8' }).stdout.split(' ')[0];
+    writeFileSync(path.join(models, 'manifest.json'), JSON.stringify(manifest));
+    const result = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'w.png'), '--aligned', '--models', models, '--device', 'cpu');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[CONTRACT_MISMATCH]: Model "latent-editor": tensor "wplus" must be float32[1,18,512], but the model has float32[1,18,256].');
+  });
+
+  it('fails clearly for --device cuda on a machine without a usable CUDA provider', () => {
+    const probe = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'cuda.png'), '--aligned', '--device', 'cuda', '--force');
+    if (probe.code === 0) {
+      expect(probe.stderr).toMatch(/on cuda/); // a GPU machine: it must really have run on CUDA
+    } else {
+      expect(probe.code).toBe(1);
+      expect(probe.stderr).toMatch(/\[DEVICE_UNAVAILABLE\]: The CUDA execution provider is not available.*--device cpu/);
+    }
+  }, 120_000);
+});
+
+describe('fslsd models', () => {
+  it('lists the tiny set with licence and digests', () => {
+    const result = run('models', 'list');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^set tiny/m);
+    expect(result.stdout).toMatch(/licence Apache-2\.0/);
+    for (const id of ['psp-encoder', 'landmark-encoder', 'latent-editor', 'generator', 'target-encoder', 'decoder']) expect(result.stdout).toContain(id);
+  });
+
+  it('verifies the tiny set and catches a tampered file', () => {
+    expect(run('models', 'verify').lines.at(-1)).toBe('6 passed, 0 failed');
+    const models = path.join(work, 'tampered');
+    cpSync(tinyModelsDirectory(), models, { recursive: true });
+    const file = path.join(models, 'decoder.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 10] ^= 0xff;
+    writeFileSync(file, bytes);
+    const result = run('models', 'verify', '--models', models);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL {2}decoder: .*sha256/);
+    expect(result.lines.at(-1)).toBe('5 passed, 1 failed');
+  });
+
+  it('has --help on every command', () => {
+    for (const args of [['--help'], ['swap', '--help'], ['models', '--help'], ['help', 'swap']]) {
+      const result = run(...args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Usage: fslsd/);
+    }
+  });
+});
