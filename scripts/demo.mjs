@@ -24,6 +24,8 @@ const args = [
   '--out',
   'out/demo.png',
   '--aligned',
+  // The demo is meant to be run again and again: replace the previous result.
+  '--force',
   ...process.argv.slice(2),
 ];
 log(`node ${args.join(' ')}`);

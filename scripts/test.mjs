@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: install + build if needed, then run every package's tests, one package at a time.
-import { ensureInstall, log, runPnpm } from './ensure-install.mjs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mjs';
 
 let pnpm;
 try {
@@ -14,4 +16,26 @@ log('running tests (pnpm -r test)...');
 const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
-process.exit(status);
+if (status !== 0) process.exit(status);
+
+// The shipped tiny models and parity fixtures must be exactly what the PyTorch reference
+// exports today. Needs Debian's python3-torch + python3-onnx; CI sets FSLSD_REQUIRE_REFERENCE=1
+// so a missing PyTorch fails instead of skipping.
+const python = '/usr/bin/python3';
+const probe = spawnSync(python, ['-c', 'import torch, onnx, PIL, numpy'], { stdio: 'ignore' });
+if (probe.status !== 0) {
+  const message = 'PyTorch reference check skipped: /usr/bin/python3 lacks torch/onnx (apt-get install python3-torch python3-onnx python3-pil).';
+  if (process.env.FSLSD_REQUIRE_REFERENCE === '1') {
+    log(`error: ${message}`);
+    process.exit(1);
+  }
+  log(message);
+  process.exit(0);
+}
+log('checking the tiny set and fixtures against the PyTorch reference...');
+const check = spawnSync(python, ['-m', 'fslsd_reference.tiny', '--check'], {
+  cwd: path.join(ROOT, 'packages', 'models', 'python'),
+  env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }),
+  stdio: 'inherit',
+});
+process.exit(check.status ?? 1);
