@@ -25,12 +25,18 @@ const CUDA_FIX =
 
 /** Opens a one-node session on CUDA to see whether the provider really loads. */
 async function probeCuda(): Promise<string | undefined> {
+  // A failed provider load is logged natively at error level before it is thrown; the thrown
+  // message is what we report, so keep the native log quiet during the probe.
+  const level = ort.env.logLevel;
+  ort.env.logLevel = 'fatal';
   try {
     const session = await ort.InferenceSession.create(encodeModel(clampGraph(1, 1)), { executionProviders: ['cuda'], logSeverityLevel: 4 });
     await session.release();
     return undefined;
   } catch (error) {
     return (error as Error).message ?? String(error);
+  } finally {
+    ort.env.logLevel = level;
   }
 }
 
