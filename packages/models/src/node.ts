@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FslsdError, type ModelId, type ModelLoadOptions, type ModelSet } from '@fslsd/core';
+import { FslsdError, type ModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { type ModelCache, type UrlModelSetOptions, modelSetFromUrl } from './url.js';
 import { checkIntegrity } from './verify.js';
@@ -21,9 +21,18 @@ export async function readManifest(location: string): Promise<{ manifest: Manife
     throw new FslsdError('MODEL_NOT_FOUND', `No model set at ${file}.`, { fix: 'Pass a folder holding manifest.json (from fslsd_reference.export), or omit --models to use the shipped tiny set.' });
   }
   if (info.isDirectory()) file = path.join(file, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new FslsdError('MODEL_NOT_FOUND', `Cannot read the model manifest ${file}: ${(error as Error).message}.`, {
+      fix: 'Pass a folder holding manifest.json (from fslsd_reference.export), or omit --models to use the shipped tiny set.',
+      cause: error,
+    });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new FslsdError('MANIFEST_INVALID', `Cannot read ${file} as JSON: ${(error as Error).message}.`, {
       fix: 'The folder must hold the manifest.json written by fslsd_reference.export.',
@@ -49,6 +58,7 @@ export async function modelSetFromDirectory(location: string): Promise<ModelSet 
       try {
         bytes = await readFile(file, { signal: options.signal });
       } catch (error) {
+        throwIfAborted(options.signal, `reading ${id}`);
         throw new FslsdError('MODEL_NOT_FOUND', `Cannot read model "${id}" at ${file}: ${(error as Error).message}.`, {
           fix: 'Restore the file or re-export the set.',
           cause: error,

@@ -31,7 +31,11 @@ async function download(url: string, total: number, id: ModelId, options: ModelL
   let loaded = 0;
   const reader = response.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    // A body stream fails with a bare AbortError/TypeError (signal fired, connection lost).
+    const { done, value } = await reader.read().catch((error: unknown) => {
+      throwIfAborted(options.signal, `downloading ${id}`);
+      throw new FslsdError('IO', `Downloading ${url} failed: ${(error as Error).message}.`, { fix: 'Check the network and try again.', cause: error });
+    });
     if (done) break;
     throwIfAborted(options.signal, `downloading ${id}`);
     if (loaded + value.length > total) {
@@ -60,6 +64,7 @@ export async function modelSetFromUrl(base: string, options: UrlModelSetOptions 
     manifest = parseManifest(await response.json(), manifestUrl);
   } catch (error) {
     if (error instanceof FslsdError) throw error;
+    throwIfAborted(options.signal, 'reading the model manifest');
     throw new FslsdError('IO', `Could not read the model manifest ${manifestUrl}: ${(error as Error).message}.`, { fix: 'Check the address; it must hold manifest.json.', cause: error });
   }
   return {

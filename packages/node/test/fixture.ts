@@ -30,8 +30,21 @@ export interface ParityFixture {
   };
 }
 
+/**
+ * Fixture folder: the shipped one, or FSLSD_PARITY_FIXTURES to check another exported set
+ * (e.g. a full-width random export) against its own reference outputs.
+ */
+export function parityFixturesDirectory(): string {
+  return process.env.FSLSD_PARITY_FIXTURES ?? fixturesDirectory();
+}
+
+/** Model folder matching {@link parityFixturesDirectory} (FSLSD_PARITY_MODELS), default the tiny set. */
+export function parityModelsDirectory(): string | undefined {
+  return process.env.FSLSD_PARITY_MODELS;
+}
+
 export function loadFixture(): ParityFixture {
-  return JSON.parse(readFileSync(path.join(fixturesDirectory(), 'parity.json'), 'utf8')) as ParityFixture;
+  return JSON.parse(readFileSync(path.join(parityFixturesDirectory(), 'parity.json'), 'utf8')) as ParityFixture;
 }
 
 export function decode(encoded: Encoded): Float32Array {

@@ -5,9 +5,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SessionRunEvent, type SourceFace, type SwapResult, type TargetFace } from '@fslsd/core';
-import { fixturesDirectory, samplesDirectory } from '@fslsd/models/node';
+import { samplesDirectory } from '@fslsd/models/node';
 import { createSwapper, readAlignedCrop, readMask } from '../src/index.js';
-import { type ParityFixture, decode, loadFixture, maxAbsDifference, mean, patch, strided } from './fixture.js';
+import { type ParityFixture, decode, loadFixture, maxAbsDifference, mean, parityFixturesDirectory, parityModelsDirectory, patch, strided } from './fixture.js';
 
 const TOLERANCE = 1e-4;
 /** Measured errors, printed once so the figures are visible in every test run. */
@@ -26,18 +26,18 @@ describe('parity with the PyTorch reference (tiny set, CPU)', () => {
 
   beforeAll(async () => {
     fixture = loadFixture();
-    const swapper = await createSwapper({ device: 'cpu', onSessionRun: (event) => runs.push(event) });
+    const swapper = await createSwapper({ device: 'cpu', models: parityModelsDirectory(), onSessionRun: (event) => runs.push(event) });
     const [sourceImage, targetImage, mask] = await Promise.all([
       readAlignedCrop(path.join(samplesDirectory(), fixture.inputs.source)),
       readAlignedCrop(path.join(samplesDirectory(), fixture.inputs.target)),
-      readMask(path.join(fixturesDirectory(), fixture.inputs.mask)),
+      readMask(path.join(parityFixturesDirectory(), fixture.inputs.mask)),
     ]);
     source = await swapper.encodeSource({ image: sourceImage, landmarks: fixture.inputs.sourceLandmarks });
     target = await swapper.encodeTarget({ image: targetImage, landmarks: fixture.inputs.targetLandmarks, mask });
     runs.length = 0;
     result = await swapper.swap(source, target, { split: 'official', strength: fixture.inputs.strength });
     await swapper.dispose();
-  }, 120_000);
+  }, 600_000);
 
   afterAll(() => {
     const rows = Object.entries(measured).map(([name, error]) => `${name} ${error.toExponential(2)}`);

@@ -87,7 +87,7 @@ export function checkModelContract(contract: ModelContract, model: ModelProto, b
       const found = actual.find((v) => v.name === tensor.name);
       const wanted = formatTensor(tensor.dtype, tensor.shape);
       if (!found) {
-        throw new ContractError(contract.id, tensor.name, `an ${side} ${wanted}`, `no ${side} of that name (${side}s: ${actual.map((v) => v.name).join(', ') || 'none'})`);
+        throw new ContractError(contract.id, tensor.name, `an ${side} ${wanted}`, `no ${side} "${tensor.name}" (${side}s: ${actual.map((v) => v.name).join(', ') || 'none'})`);
       }
       const { dtype, dims } = describeValue(found);
       const mismatch = () => new ContractError(contract.id, tensor.name, wanted, formatTensor(dtype, dims));

@@ -72,16 +72,22 @@ function expand(selection: CodeSelection, what: string): number[] {
 export function createLatentSplit(options: CustomSplitOptions): LatentSplit {
   const sourceCodes = expand(options.source, 'source');
   const sourceSet = new Set(sourceCodes);
-  if (sourceSet.size !== sourceCodes.length) throw new FslsdError('INVALID_SPLIT', 'A source code is listed twice.', { fix: 'List each code once.' });
+  const repeated = (codes: number[]): number[] => [...new Set(codes.filter((c, i) => codes.indexOf(c) !== i))];
+  if (repeated(sourceCodes).length) {
+    throw new FslsdError('INVALID_SPLIT', `Source codes ${repeated(sourceCodes).join(', ')} are listed twice.`, { fix: 'List each code once.' });
+  }
   const targetCodes = options.target ? expand(options.target, 'target') : range(0, CODE_COUNT - 1).filter((c) => !sourceSet.has(c));
   const overlap = targetCodes.filter((c) => sourceSet.has(c));
   if (overlap.length) {
     throw new FslsdError('INVALID_SPLIT', `Codes ${overlap.join(', ')} are both source and target codes.`, { fix: 'Each code comes from exactly one face.' });
   }
+  if (repeated(targetCodes).length) {
+    throw new FslsdError('INVALID_SPLIT', `Target codes ${repeated(targetCodes).join(', ')} are listed twice.`, { fix: 'List each code once.' });
+  }
   const covered = new Set([...sourceCodes, ...targetCodes]);
   const missing = range(0, CODE_COUNT - 1).filter((c) => !covered.has(c));
-  if (missing.length || covered.size !== sourceCodes.length + targetCodes.length) {
-    throw new FslsdError('INVALID_SPLIT', `Codes ${missing.join(', ') || '(duplicates)'} are not assigned exactly once.`, {
+  if (missing.length) {
+    throw new FslsdError('INVALID_SPLIT', `Codes ${missing.join(', ')} are assigned to neither face.`, {
       fix: 'Source and target codes together must cover 0..17 once each.',
     });
   }
@@ -89,6 +95,11 @@ export function createLatentSplit(options: CustomSplitOptions): LatentSplit {
   if (directionCodes.length !== 0 && directionCodes.length !== DIRECTION_ROWS) {
     throw new FslsdError('INVALID_SPLIT', `The landmark direction has ${DIRECTION_ROWS} rows, but ${directionCodes.length} direction codes were given.`, {
       fix: `Give exactly ${DIRECTION_ROWS} direction codes (e.g. 0-6), or none.`,
+    });
+  }
+  if (repeated(directionCodes).length) {
+    throw new FslsdError('INVALID_SPLIT', `Direction codes ${repeated(directionCodes).join(', ')} are listed twice; two rows of n would land on one code.`, {
+      fix: 'Give 7 different direction codes.',
     });
   }
   const lost = directionCodes.filter((c) => !sourceSet.has(c));
@@ -112,7 +123,7 @@ export function createLatentSplit(options: CustomSplitOptions): LatentSplit {
 export function resolveLatentSplit(split: LatentSplitName | LatentSplit | string | undefined): LatentSplit {
   if (split === undefined) return LATENT_SPLITS.official;
   if (typeof split !== 'string') return createLatentSplit({ name: split.name, source: split.sourceCodes, target: split.targetCodes, direction: split.directionCodes });
-  if (split in LATENT_SPLITS) return LATENT_SPLITS[split as LatentSplitName];
+  if (Object.hasOwn(LATENT_SPLITS, split)) return LATENT_SPLITS[split as LatentSplitName];
   if (!split.includes('=')) {
     throw new FslsdError('INVALID_SPLIT', `Unknown split "${split}".`, {
       fix: 'Use official, paper, megafs, or a custom form like "source=0-10;direction=0-6".',
@@ -124,8 +135,12 @@ export function resolveLatentSplit(split: LatentSplitName | LatentSplit | string
     if (!key || value === undefined || !['source', 'target', 'direction'].includes(key)) {
       throw new FslsdError('INVALID_SPLIT', `Cannot read "${part}" in split "${split}".`, { fix: 'Fields are source=, target= and direction=, separated by ";".' });
     }
+    if (key in fields) throw new FslsdError('INVALID_SPLIT', `Split "${split}" gives ${key}= twice.`, { fix: 'Give each field once.' });
     fields[key] = value === '' ? [] : value.split(',').map((token): number | [number, number] => {
-      const bounds = token.split('-').map((n) => Number(n.trim()));
+      const texts = token.split('-').map((n) => n.trim());
+      // Number('') is 0: an empty part ("-3", "0-", "1,,2") must not read as code 0.
+      if (texts.some((t) => t === '')) throw new FslsdError('INVALID_SPLIT', `Cannot read code list "${token}".`, { fix: 'Write codes like 0-6,9; codes are 0..17.' });
+      const bounds = texts.map(Number);
       if (bounds.length === 1 && bounds[0] !== undefined) return bounds[0];
       if (bounds.length === 2 && bounds[0] !== undefined && bounds[1] !== undefined) return [bounds[0], bounds[1]];
       throw new FslsdError('INVALID_SPLIT', `Cannot read code list "${token}".`, { fix: 'Write codes like 0-6,9.' });
