@@ -147,6 +147,34 @@ async function loadModels(options: SwapperOptions): Promise<{ models: Record<Mod
 }
 
 /**
+ * Loads the networks, checks them and opens one session per stage. The decoded models are
+ * local to this function, so their bytes can be collected once the sessions hold them.
+ */
+async function openSessions(options: SwapperOptions): Promise<[StageSession, StageSession, StageSession, StageSession]> {
+  const { models, channels } = await loadModels(options);
+  const executor = new Executor(options.runtime, options.sessionOptions, options.onSessionRun);
+  const sessions: StageSession[] = [];
+  const open = async (name: string, graph: () => ModelProto): Promise<StageSession> => {
+    throwIfAborted(options.signal, `opening ${name}`);
+    const session = await executor.createSession(name, graph());
+    sessions.push(session);
+    options.onProgress?.({ kind: 'session', status: 'ready', name });
+    return session;
+  };
+  try {
+    return [
+      await open(ENCODE_LATENT, () => encodeLatentGraph(models['psp-encoder'])),
+      await open(LANDMARK_DIRECTION, () => landmarkDirectionGraph(models['landmark-encoder'])),
+      await open(EDIT_LATENT, () => models['latent-editor']),
+      await open(SYNTHESIZE, () => synthesisGraph({ generator: models.generator, targetEncoder: models['target-encoder'], decoder: models.decoder, channels })),
+    ];
+  } catch (error) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw error;
+  }
+}
+
+/**
  * Loads the networks and opens the stage sessions.
  * @throws ContractError when a model's inputs/outputs differ from its contract.
  * @throws FslsdError `MODEL_NOT_FOUND`, `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
@@ -155,29 +183,8 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   const defaultSplit = resolveLatentSplit(options.split);
   const defaultStrength = options.strength ?? 1;
   const useEditor = options.editor ?? true;
-  const { models, channels } = await loadModels(options);
-  const executor = new Executor(options.runtime, options.sessionOptions, options.onSessionRun);
-  const sessions: StageSession[] = [];
-  const open = async (name: string, graph: ModelProto): Promise<StageSession> => {
-    throwIfAborted(options.signal, `opening ${name}`);
-    const session = await executor.createSession(name, graph);
-    sessions.push(session);
-    options.onProgress?.({ kind: 'session', status: 'ready', name });
-    return session;
-  };
-  let encodeSession: StageSession, directionSession: StageSession, editorSession: StageSession, synthesisSession: StageSession;
-  try {
-    encodeSession = await open(ENCODE_LATENT, encodeLatentGraph(models['psp-encoder']));
-    directionSession = await open(LANDMARK_DIRECTION, landmarkDirectionGraph(models['landmark-encoder']));
-    editorSession = await open(EDIT_LATENT, models['latent-editor']);
-    synthesisSession = await open(
-      SYNTHESIZE,
-      synthesisGraph({ generator: models.generator, targetEncoder: models['target-encoder'], decoder: models.decoder, channels }),
-    );
-  } catch (error) {
-    await Promise.all(sessions.map((s) => s.release()));
-    throw error;
-  }
+  const sessions = await openSessions(options);
+  const [encodeSession, directionSession, editorSession, synthesisSession] = sessions;
   let disposed = false;
 
   async function stage<T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T): Promise<T> {
