@@ -6,7 +6,7 @@
  *   encodeTarget(crop, landmarks)  -> TargetFace   (W+_t, crop tensor, mask)
  *   swap(source, target)           -> { image y_f, sideOutput y_s, latent }
  */
-import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, checkModelContract } from './contracts/contract.js';
+import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, checkDeclaredContract, checkModelContract } from './contracts/contract.js';
 import { FslsdError, throwIfAborted } from './errors.js';
 import { Executor, type SessionRunEvent, type StageSession } from './executor.js';
 import { FEATURE_SIZES } from './graph/blend.js';
@@ -127,11 +127,13 @@ async function loadModels(options: SwapperOptions): Promise<{ models: Record<Mod
   const models = {} as Record<ModelId, ModelProto>;
   for (const id of MODEL_IDS) {
     throwIfAborted(options.signal, `loading ${id}`);
-    if (!options.models.entries.some((e) => e.id === id)) {
+    const entry = options.models.entries.find((e) => e.id === id);
+    if (!entry) {
       throw new FslsdError('MODEL_NOT_FOUND', `The model set "${options.models.name}" has no "${id}" model.`, {
         fix: `A set needs all of ${MODEL_IDS.join(', ')}; export one with fslsd_reference.export.`,
       });
     }
+    checkDeclaredContract(MODEL_CONTRACTS[id], entry);
     const bytes = await options.models.load(id, { signal: options.signal, onProgress: (event) => options.onProgress?.({ kind: 'model', ...event }) });
     let model: ModelProto;
     try {

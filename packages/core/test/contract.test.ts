@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  ContractError, FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelEntry, type ModelId, type ModelProto, type ModelSet, type ProgressEvent, checkModelContract,
+  ContractError, FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelEntry, type ModelId, type ModelProto, type ModelSet, type ProgressEvent, checkDeclaredContract, checkModelContract,
   createSwapper, decodeModel, encodeModel,
 } from '../src/index.js';
 import { TINY_DIR, caught, runtime } from './helpers.js';
@@ -157,4 +157,23 @@ describe('createSwapper contract checks', () => {
       await swapper.dispose();
     }
   }, 120_000);
+});
+
+describe('checkDeclaredContract (what a manifest states)', () => {
+  const declared = (range: [number, number]) => ({ inputs: [{ name: 'image', dtype: 'float32' as const, shape: [1, 3, 256, 256], range }] });
+
+  it('accepts the exporter manifest of the tiny set', () => {
+    for (const entry of manifest.models) expect(() => checkDeclaredContract(MODEL_CONTRACTS[entry.id], entry)).not.toThrow();
+  });
+
+  it('refuses a model declared for another value range, naming model and tensor', () => {
+    const error = caught(() => checkDeclaredContract(MODEL_CONTRACTS['psp-encoder'], declared([0, 1])));
+    expect(error).toBeInstanceOf(ContractError);
+    expect(error).toMatchObject({ model: 'psp-encoder', tensor: 'image', expected: 'values in [-1, 1]', actual: 'values in [0, 1] (declared by the manifest)' });
+  });
+
+  it('refuses a declared shape that differs from the contract', () => {
+    const error = caught(() => checkDeclaredContract(MODEL_CONTRACTS['psp-encoder'], { inputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, 512, 512] }] }));
+    expect(error).toMatchObject({ code: 'CONTRACT_MISMATCH', expected: 'float32[1,3,256,256]', actual: 'float32[1,3,512,512] (declared by the manifest)' });
+  });
 });

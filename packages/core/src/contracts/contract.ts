@@ -113,3 +113,29 @@ export function checkModelContract(contract: ModelContract, model: ModelProto, b
     }
   }
 }
+
+/**
+ * Checks what a manifest declares about a model's tensors (dtype, shape, value range) against
+ * the contract, so a set exported for other value ranges or sizes is refused at load.
+ * @throws ContractError naming the model and the tensor.
+ */
+export function checkDeclaredContract(contract: ModelContract, declared: { inputs?: readonly TensorContract[]; outputs?: readonly TensorContract[] }): void {
+  for (const [expected, listed] of [
+    [contract.inputs, declared.inputs],
+    [contract.outputs, declared.outputs],
+  ] as const) {
+    if (!listed) continue;
+    for (const tensor of expected) {
+      const entry = listed.find((t) => t.name === tensor.name);
+      if (!entry) continue;
+      if (tensor.range && entry.range && (entry.range[0] !== tensor.range[0] || entry.range[1] !== tensor.range[1])) {
+        throw new ContractError(contract.id, tensor.name, `values in [${tensor.range.join(', ')}]`, `values in [${entry.range.join(', ')}] (declared by the manifest)`,
+          'The model was exported for another input normalisation; re-export it with fslsd_reference.export.');
+      }
+      const fixed = tensor.shape.every((d, i) => typeof d !== 'number' || entry.shape?.[i] === d);
+      if (entry.dtype !== tensor.dtype || entry.shape?.length !== tensor.shape.length || !fixed) {
+        throw new ContractError(contract.id, tensor.name, formatTensor(tensor.dtype, tensor.shape), `${formatTensor(entry.dtype, entry.shape ?? [])} (declared by the manifest)`);
+      }
+    }
+  }
+}
