@@ -43,7 +43,9 @@ Required:
                            face detection and alignment of ordinary photos come next)
 
 Options:
-  --models DIR             model set folder with manifest.json (default: shipped tiny set)
+  --models DIR|URL         model set: a folder with manifest.json, or an http(s) address serving
+                           one (downloaded once, sha256-verified, cached in $FSLSD_CACHE or
+                           ~/.cache/fslsd/models); default: the shipped tiny set
   --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
   --split NAME             official | paper | megafs | "source=0-10;direction=0-6" (default official)
   --strength N             scale of the landmark direction n (default 1)
@@ -135,6 +137,9 @@ async function swapCommand(args: string[]): Promise<number> {
   // Rough shares of the wall time, so the bar moves evenly: loading, then the stages.
   let modelsLoaded = 0;
   const onProgress = (event: ProgressEvent) => {
+    if (event.kind === 'model' && event.status === 'progress') {
+      bar.step(`downloading ${event.id} ${(event.loaded / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB`, (0.3 * (modelsLoaded + event.loaded / event.total)) / MODEL_IDS.length);
+    }
     if (event.kind === 'model' && event.status === 'done') bar.step(`loaded ${event.id}`, (0.3 * ++modelsLoaded) / MODEL_IDS.length);
     if (event.kind === 'session') bar.step(`opened ${event.name}`, 0.3 + 0.1 * ['encode-latent', 'landmark-direction', 'edit-latent', 'synthesize'].indexOf(event.name) / 3);
     if (event.kind === 'stage' && event.status === 'start') {
@@ -143,7 +148,8 @@ async function swapCommand(args: string[]): Promise<number> {
     }
   };
 
-  const modelsDirectory = values.models ? path.resolve(values.models as string) : tinyModelsDirectory();
+  const modelsOption = values.models as string | undefined;
+  const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   const [sourceImage, targetImage, sourceLandmarks, targetLandmarks, mask] = await Promise.all([
     readAlignedCrop(values.source as string),
     readAlignedCrop(values.target as string),
@@ -151,7 +157,7 @@ async function swapCommand(args: string[]): Promise<number> {
     landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target'),
     values.mask ? readMask(values.mask as string) : Promise.resolve(undefined),
   ]);
-  const swapper = await createSwapper({ models: modelsDirectory, device, threads, split, strength, editor: !values['no-editor'], onProgress, log });
+  const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log });
   try {
     const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks });
     const result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks, mask });

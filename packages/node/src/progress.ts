@@ -13,6 +13,7 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr, e
   const tty = Boolean(stream.isTTY);
   const width = 24;
   let last = '';
+  let lastPrinted = { word: '', percent: -100 };
   const seconds = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   return {
     step(label, fraction) {
@@ -24,7 +25,12 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr, e
         stream.write(`\r${line.padEnd(last.length)}`);
         last = line;
       } else {
-        stream.write(`fslsd: ${String(Math.round(clamped * 100)).padStart(3)}% ${label}\n`);
+        // Logs get a line per new kind of step, and at most one per 5% within a step (downloads).
+        const percent = Math.round(clamped * 100);
+        const word = label.split(' ')[0] ?? '';
+        if (word === lastPrinted.word && percent - lastPrinted.percent < 5) return;
+        lastPrinted = { word, percent };
+        stream.write(`fslsd: ${String(percent).padStart(3)}% ${label}\n`);
       }
     },
     done(message) {

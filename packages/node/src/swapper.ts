@@ -3,12 +3,18 @@
  * model set by default.
  */
 import { type ModelSet, type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core';
-import { modelSetFromDirectory, tinyModelSet } from '@fslsd/models/node';
+import { modelSetFromDirectory, modelSetFromUrlCached, tinyModelSet } from '@fslsd/models/node';
+import { defaultCacheDirectory } from './cache.js';
 import { type Device, type DeviceChoice, chooseDevice, nodeRuntime } from './runtime.js';
 
 export interface NodeSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'models'> {
-  /** A folder with manifest.json, or a ModelSet. Default: the shipped tiny set (untrained). */
+  /**
+   * A folder with manifest.json, an http(s) address serving one (downloaded with progress,
+   * verified, cached in `cacheDirectory`), or a ModelSet. Default: the shipped tiny set (untrained).
+   */
   readonly models?: string | ModelSet;
+  /** Where downloaded models are kept. Default: $FSLSD_CACHE, else ~/.cache/fslsd/models. */
+  readonly cacheDirectory?: string;
   /** Default `auto`. */
   readonly device?: Device;
   /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
@@ -21,10 +27,18 @@ export interface NodeSwapper extends Swapper {
   readonly device: DeviceChoice;
 }
 
+async function resolveModels(options: NodeSwapperOptions): Promise<ModelSet> {
+  const { models } = options;
+  if (models === undefined) return tinyModelSet();
+  if (typeof models !== 'string') return models;
+  if (/^https?:\/\//i.test(models)) return modelSetFromUrlCached(models, options.cacheDirectory ?? defaultCacheDirectory(), { signal: options.signal });
+  return modelSetFromDirectory(models);
+}
+
 /** Loads the models and opens sessions on the chosen device. */
 export async function createSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
   const device = await chooseDevice(options.device ?? 'auto', options.log);
-  const models = options.models === undefined ? await tinyModelSet() : typeof options.models === 'string' ? await modelSetFromDirectory(options.models) : options.models;
+  const models = await resolveModels(options);
   const swapper = await createCoreSwapper({
     ...options,
     runtime: nodeRuntime,

@@ -1,13 +1,15 @@
 /**
  * The fslsd command as a user runs it: real files in, real files out, one-line errors.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from '@fslsd/core';
 import { samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import { DIGITAL_SOURCE_TYPE } from '../src/index.js';
@@ -20,6 +22,16 @@ const target = path.join(samplesDirectory(), 'hopper.png');
 function run(...args: string[]) {
   const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, lines: result.stdout.trim().split('\n') };
+}
+
+/** Like run(), without blocking the event loop (the test's own HTTP server must keep answering). */
+function runAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -106,6 +118,45 @@ describe('fslsd swap', () => {
   }, 120_000);
 });
 
+describe('fslsd swap --models URL', () => {
+  let server: Server;
+  let base = '';
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      const name = path.basename(request.url ?? '');
+      const file = path.join(tinyModelsDirectory(), name);
+      if (!/^[\w.-]+$/.test(name) || !existsSync(file)) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('downloads, verifies and caches the set, then swaps from the cache without refetching models', async () => {
+    const cache = path.join(work, 'cache');
+    const env = { ...process.env, FSLSD_CACHE: cache };
+    const first = await runAsync(['swap', '--source', source, '--target', target, '--out', path.join(work, 'url.png'), '--aligned', '--device', 'cpu', '--models', base], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/downloading generator/);
+    const cached = readdirSync(cache).sort();
+    expect(cached).toHaveLength(6);
+    expect(cached.every((f) => /^[0-9a-f]{64}\.onnx$/.test(f))).toBe(true);
+    const modelRequests = requests.filter((r) => r.endsWith('.onnx')).length;
+    expect(modelRequests).toBe(6);
+    const second = await runAsync(['swap', '--source', source, '--target', target, '--out', path.join(work, 'url2.png'), '--aligned', '--device', 'cpu', '--models', base], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(requests.filter((r) => r.endsWith('.onnx')).length).toBe(6);
+    expect(readFileSync(path.join(work, 'url2.png')).equals(readFileSync(path.join(work, 'url.png')))).toBe(true);
+  }, 180_000);
+});
+
 describe('fslsd models', () => {
   it('lists the tiny set with licence and digests', () => {
     const result = run('models', 'list');
@@ -121,7 +172,8 @@ describe('fslsd models', () => {
     cpSync(tinyModelsDirectory(), models, { recursive: true });
     const file = path.join(models, 'decoder.onnx');
     const bytes = readFileSync(file);
-    bytes[bytes.length - 10] ^= 0xff;
+    const at = bytes.length - 10;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     writeFileSync(file, bytes);
     const result = run('models', 'verify', '--models', models);
     expect(result.code).toBe(1);
