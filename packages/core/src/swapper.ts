@@ -12,7 +12,7 @@ import { Executor, type SessionRunEvent, type StageSession } from './executor.js
 import { FEATURE_SIZES } from './graph/blend.js';
 import { type ModelProto, decodeModel } from './graph/onnx.js';
 import { type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
-import { type Landmarks, LANDMARK_POINTS, landmarkPixelIndex, validateLandmarks } from './landmarks/maps.js';
+import { type Landmarks, LANDMARK_POINTS, landmarkPixels, validateLandmarks } from './landmarks/maps.js';
 import { fuseLatents } from './latent/fuse.js';
 import { type LatentSplit, type LatentSplitName, resolveLatentSplit } from './latent/split.js';
 import { WPlus } from './latent/wplus.js';
@@ -236,7 +236,7 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
       const targetFace = (target as TargetFace)?.kind === 'target' ? (target as TargetFace) : await encodeTarget(target as TargetInput, call, timings);
       let direction: Float32Array | undefined;
       if (split.directionCodes.length) {
-        const pixels = Int32Array.from([...source.landmarks, ...targetFace.landmarks], landmarkPixelIndex);
+        const pixels = landmarkPixels(source.landmarks, targetFace.landmarks);
         direction = await stage(LANDMARK_DIRECTION, call, timings, () => landmarkDirection(directionSession, pixels));
       }
       const fused = await stage(FUSE_LATENTS, call, timings, () => fuseLatents(source.wplus, targetFace.wplus, direction, split, strength));

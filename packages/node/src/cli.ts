@@ -157,10 +157,16 @@ async function swapCommand(args: string[]): Promise<number> {
     landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target'),
     values.mask ? readMask(values.mask as string) : Promise.resolve(undefined),
   ]);
-  const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log });
+  // Ctrl-C stops between stages; outputs are written through temporary names, so nothing
+  // half-written is left behind.
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  const { signal } = controller;
+  const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
   try {
-    const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks });
-    const result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks, mask });
+    const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks }, { signal });
+    const result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks, mask }, { signal });
     bar.step('writing', 0.95);
     if (sideOut) await writeImage(sideOut, tensorToImage(result.sideOutput));
     const written = await writeImage(out, tensorToImage(result.image));
@@ -169,6 +175,7 @@ async function swapCommand(args: string[]): Promise<number> {
     if (sideOut) console.log(sideOut);
     console.log(written);
   } finally {
+    process.off('SIGINT', interrupt);
     await swapper.dispose();
   }
   return 0;
@@ -234,6 +241,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known = error instanceof FslsdError;
     process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}fslsd: error${known ? ` [${error.code}]` : ''}: ${known ? error.message : ((error as Error)?.stack ?? String(error))}\n`);
-    process.exitCode = known && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+    process.exitCode = known && error.code === 'INVALID_ARGUMENT' ? 2 : known && error.code === 'ABORTED' ? 130 : 1;
   },
 );
