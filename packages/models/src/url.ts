@@ -18,8 +18,10 @@ export interface UrlModelSetOptions {
 
 async function download(url: string, total: number, id: ModelId, options: ModelLoadOptions & { fetch: typeof fetch }): Promise<Uint8Array> {
   let response: Response;
+  // Called as a plain function: browsers reject fetch invoked as a method of another object.
+  const fetcher = options.fetch;
   try {
-    response = await options.fetch(url, { signal: options.signal });
+    response = await fetcher(url, { signal: options.signal });
   } catch (error) {
     throwIfAborted(options.signal, `downloading ${id}`);
     throw new FslsdError('IO', `Could not fetch ${url}: ${(error as Error).message}.`, { fix: 'Check the address and the network, or load the models from a directory.', cause: error });
@@ -54,7 +56,7 @@ async function download(url: string, total: number, id: ModelId, options: ModelL
  * streamed with progress, sha256-verified, and stored in `cache` (then reused offline).
  */
 export async function modelSetFromUrl(base: string, options: UrlModelSetOptions = {}): Promise<ModelSet> {
-  const fetcher = options.fetch ?? globalThis.fetch;
+  const fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
   const root = base.endsWith('/') ? base : `${base}/`;
   const manifestUrl = new URL('manifest.json', root).href;
   let manifest: Manifest;

@@ -72,7 +72,18 @@ class PyramidEncoder(nn.Module):
         if self.heads > MIDDLE_HEADS:
             p1 = upsample_add(p2, self.latlayer2(c1))
             codes += [self.styles[j](p1) for j in range(MIDDLE_HEADS, self.heads)]
+        return stack_codes(codes)
+
+
+def stack_codes(codes, group: int = 6):
+    """torch.stack(codes, 1), built from Concats of at most `group` inputs.
+
+    WebGPU limits a shader to 8 storage buffers, so one 18-input Concat cannot run there;
+    grouping keeps every Concat small and the values identical.
+    """
+    if len(codes) <= group:
         return torch.stack(codes, dim=1)
+    return torch.cat([torch.stack(codes[i:i + group], dim=1) for i in range(0, len(codes), group)], dim=1)
 
 
 class GradualStyleEncoder(PyramidEncoder):

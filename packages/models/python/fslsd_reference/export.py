@@ -110,6 +110,23 @@ class TargetEncoderGraph(nn.Module):
         return tuple(self.encoder(image))
 
 
+class EditorGraph(nn.Module):
+    """The latent editor with its 18 weights stacked once, at export: the graph then holds one
+    [18, 512, 512] tensor instead of an 18-input Concat (which WebGPU cannot run). Same values."""
+
+    def __init__(self, editor):
+        super().__init__()
+        self.register_buffer("weight_t", torch.stack([layer.weight for layer in editor.dense]).transpose(1, 2).contiguous())
+        self.register_buffer("bias", torch.stack([layer.bias for layer in editor.dense]))
+        self.scale = editor.dense[0].scale
+        self.coefficient = editor.coefficient
+        self.parameter_count = sum(p.numel() for p in editor.parameters())
+
+    def forward(self, wplus):
+        delta = torch.matmul(wplus.unsqueeze(2), self.weight_t).squeeze(2) * self.scale + self.bias
+        return wplus + self.coefficient * delta
+
+
 class DecoderGraph(nn.Module):
     def __init__(self, decoder):
         super().__init__()
@@ -130,7 +147,7 @@ def graph_specs(networks: Networks):
          "pSp GradualStyleEncoder (IR-SE-50) + latent_avg: aligned face 256^2 in [-1,1] -> W+"),
         ("landmark-encoder", networks.landmark_encoder, (torch.zeros(1, 212, 256, 256),), ["landmark_maps"], ["direction"],
          "E_le: source+target landmark maps (2x106) -> landmark direction n (7x512)"),
-        ("latent-editor", networks.latent_editor, (torch.zeros(1, 18, 512),), ["wplus"], ["edited"],
+        ("latent-editor", EditorGraph(networks.latent_editor), (torch.zeros(1, 18, 512),), ["wplus"], ["edited"],
          "Latent editor (bald_model): w + 2 * Dense_i(w_i) per code"),
         ("generator", GeneratorGraph(networks.generator), (torch.zeros(1, 18, 512),), ["wplus"], ["side_output"] + feature_names,
          "StyleGAN2-1024 synthesis: W+ -> side output y_s and 8 feature maps (8^2..1024^2)"),
@@ -226,7 +243,7 @@ def export_networks(networks: Networks, out_dir: str, storage: str, set_name: st
             "bytes": os.path.getsize(path),
             "sha256": sha256_of(path),
             "description": description,
-            "parameters": sum(p.numel() for p in module.parameters()),
+            "parameters": getattr(module, "parameter_count", None) or sum(p.numel() for p in module.parameters()),
             **contract,
         })
     manifest = {
