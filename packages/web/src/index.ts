@@ -1,0 +1,13 @@
+/**
+ * @fslsd/web: FSLSD face swapping in the browser, on onnxruntime-web (WebGPU first, WASM
+ * fallback), with models fetched, verified and cached, and a Web Worker binding.
+ */
+export * from '@fslsd/core';
+export { createSwapper, chooseBackend } from './swapper.js';
+export type { Backend, WebSwapper, WebSwapperOptions } from './swapper.js';
+export { exposeSwapper, connectSwapper } from './worker.js';
+export type { RemoteFace, RemoteSwapper, RemoteSwapResult, WorkerSwapperOptions } from './worker.js';
+export { toRgbImage, toImageData, toPngBlob } from './images.js';
+export type { ImageInput } from './images.js';
+export { withXmpChunk, syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE } from './png.js';
+export { cacheStorageModelCache } from './cache.js';

@@ -1,0 +1,71 @@
+/**
+ * createSwapper() for browsers: onnxruntime-web injected, WebGPU when an adapter exists,
+ * WASM otherwise, models fetched with progress, sha256-verified and cached.
+ */
+import * as ort from 'onnxruntime-web';
+import { FslsdError, type ModelSet, type OrtRuntime, type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core';
+import { modelSetFromUrl } from '@fslsd/models';
+import { cacheStorageModelCache } from './cache.js';
+
+/**
+ * `wasm` (default) runs everywhere and is verified against the Node pipeline in Chromium.
+ * `webgpu` and `auto` (WebGPU when the browser gives an adapter) are experimental: the WebGPU
+ * path is not yet validated (it fails on Chromium's SwiftShader adapter).
+ */
+export type Backend = 'auto' | 'webgpu' | 'wasm';
+
+export interface WebSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'models'> {
+  /** Base URL of a model set (its manifest.json and files), or a ModelSet. */
+  readonly models: string | ModelSet;
+  /** Default `wasm` (see {@link Backend}). */
+  readonly backend?: Backend;
+  /** Cache verified models with the Cache API (default true). */
+  readonly cache?: boolean;
+  /** Where onnxruntime-web finds its .wasm files, when the bundler does not place them. */
+  readonly wasmPaths?: string;
+}
+
+export interface WebSwapper extends Swapper {
+  /** The backend that runs the sessions. */
+  readonly backend: 'webgpu' | 'wasm';
+  /** Why `auto` did not use WebGPU, when it did not. */
+  readonly fallbackReason?: string;
+}
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown | null> };
+}
+
+/** Picks the backend: WebGPU needs `navigator.gpu` and an adapter. */
+export async function chooseBackend(requested: Backend = 'wasm'): Promise<{ backend: 'webgpu' | 'wasm'; reason?: string }> {
+  if (requested !== 'auto' && requested !== 'webgpu' && requested !== 'wasm') {
+    throw new FslsdError('INVALID_ARGUMENT', `Unknown backend "${String(requested)}".`, { fix: 'Use auto, webgpu or wasm.' });
+  }
+  if (requested === 'wasm') return { backend: 'wasm' };
+  const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
+  let reason: string | undefined;
+  if (!gpu) reason = 'this browser exposes no WebGPU (navigator.gpu)';
+  else if (!(await gpu.requestAdapter().catch(() => null))) reason = 'WebGPU gave no adapter';
+  if (!reason) return { backend: 'webgpu' };
+  if (requested === 'webgpu') throw new FslsdError('DEVICE_UNAVAILABLE', `WebGPU is not available: ${reason}.`, { fix: 'Use backend "wasm" or "auto", or a browser with WebGPU enabled.' });
+  return { backend: 'wasm', reason };
+}
+
+/** Loads the models and opens sessions on WebGPU or WASM. */
+export async function createSwapper(options: WebSwapperOptions): Promise<WebSwapper> {
+  const { backend, reason } = await chooseBackend(options.backend);
+  if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
+  // Threads need cross-origin isolation (COOP/COEP); without it onnxruntime-web runs one thread.
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  ort.env.wasm.numThreads = isolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+  const models = typeof options.models === 'string'
+    ? await modelSetFromUrl(options.models, { cache: options.cache === false ? undefined : cacheStorageModelCache(), signal: options.signal })
+    : options.models;
+  const swapper = await createCoreSwapper({
+    ...options,
+    runtime: ort as unknown as OrtRuntime,
+    models,
+    sessionOptions: { executionProviders: [backend], graphOptimizationLevel: 'all', ...options.sessionOptions },
+  });
+  return Object.assign(swapper, { backend, fallbackReason: reason });
+}

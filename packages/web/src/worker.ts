@@ -1,0 +1,154 @@
+/**
+ * Running the swapper in a Web Worker so the page never freezes.
+ *
+ *   // swap-worker.ts (your app)            // main thread
+ *   import { exposeSwapper } from '@fslsd/web';   const swapper = await connectSwapper(new Worker(
+ *   exposeSwapper(self);                          new URL('./swap-worker.ts', import.meta.url), { type: 'module' }),
+ *                                                 { models: '/models/tiny/' });
+ *
+ * Images are decoded on the calling side and their pixels transferred, results come back as
+ * transferred Float32Arrays; source faces cross as their JSON form.
+ */
+import {
+  FslsdError, type FslsdErrorCode, type ImageTensor, type Landmarks, type ProgressEvent, type SourceFaceJSON, type StageName, type SwapOptions, WPlus,
+  sourceFaceFromJSON, sourceFaceToJSON,
+} from '@fslsd/core';
+import { type ImageInput, toRgbImage } from './images.js';
+import { type WebSwapper, type WebSwapperOptions, createSwapper } from './swapper.js';
+
+/** The options a worker can receive (no functions, no signals). */
+export type WorkerSwapperOptions = Omit<WebSwapperOptions, 'onProgress' | 'onSessionRun' | 'signal' | 'models'> & { readonly models: string };
+
+type Request =
+  | { id: number; type: 'init'; options: WorkerSwapperOptions }
+  | { id: number; type: 'encodeSource'; image: RgbPayload; landmarks: Landmarks }
+  | { id: number; type: 'swap'; source: SourceFaceJSON; image: RgbPayload; landmarks: Landmarks; mask?: { width: number; height: number; data: Uint8Array }; options: Pick<SwapOptions, 'split' | 'strength' | 'editor'> }
+  | { id: number; type: 'dispose' };
+
+/** A request before its id is assigned (Omit distributed over the union). */
+type Outgoing = Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+interface RgbPayload {
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+/** What a swap returns across the worker boundary. */
+export interface RemoteSwapResult {
+  readonly image: ImageTensor;
+  readonly sideOutput: ImageTensor;
+  readonly latent: WPlus;
+  readonly split: string;
+  readonly timings: Readonly<Partial<Record<StageName, number>>>;
+}
+
+type Reply =
+  | { id: number; type: 'progress'; event: ProgressEvent }
+  | { id: number; type: 'ok'; value: unknown }
+  | { id: number; type: 'error'; code: FslsdErrorCode | 'UNKNOWN'; message: string; fix?: string };
+
+interface Port {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}
+
+/** Serves a swapper inside a worker: call once in the worker's module. */
+export function exposeSwapper(port: Port): void {
+  let swapper: WebSwapper | undefined;
+  const need = (): WebSwapper => {
+    if (!swapper) throw new FslsdError('INVALID_ARGUMENT', 'The worker swapper is not initialised.', { fix: 'Use connectSwapper(), which initialises it.' });
+    return swapper;
+  };
+  port.addEventListener('message', async (event: MessageEvent) => {
+    const request = event.data as Request;
+    const progress = (e: ProgressEvent) => port.postMessage({ id: request.id, type: 'progress', event: e } satisfies Reply);
+    try {
+      if (request.type === 'init') {
+        swapper = await createSwapper({ ...request.options, onProgress: progress });
+        port.postMessage({ id: request.id, type: 'ok', value: { backend: swapper.backend, fallbackReason: swapper.fallbackReason, models: swapper.models } } satisfies Reply);
+      } else if (request.type === 'encodeSource') {
+        const face = await need().encodeSource({ image: request.image, landmarks: request.landmarks }, { onProgress: progress });
+        port.postMessage({ id: request.id, type: 'ok', value: sourceFaceToJSON(face) } satisfies Reply);
+      } else if (request.type === 'swap') {
+        const result = await need().swap(sourceFaceFromJSON(request.source), { image: request.image, landmarks: request.landmarks, mask: request.mask }, { ...request.options, onProgress: progress });
+        const value = { image: result.image, sideOutput: result.sideOutput, latent: result.latent.data, split: result.split.name, timings: result.timings };
+        port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer, result.sideOutput.data.buffer]);
+      } else if (request.type === 'dispose') {
+        await swapper?.dispose();
+        swapper = undefined;
+        port.postMessage({ id: request.id, type: 'ok', value: null } satisfies Reply);
+      }
+    } catch (error) {
+      const known = error instanceof FslsdError;
+      port.postMessage({ id: request.id, type: 'error', code: known ? error.code : 'UNKNOWN', message: (error as Error).message ?? String(error), fix: known ? error.fix : undefined } satisfies Reply);
+    }
+  });
+}
+
+/** A face for the remote swapper: any browser image plus landmarks (and, for targets, a mask). */
+export interface RemoteFace {
+  readonly image: ImageInput;
+  readonly landmarks: Landmarks;
+}
+
+/** The worker-backed swapper seen from the page. */
+export interface RemoteSwapper {
+  readonly backend: 'webgpu' | 'wasm';
+  readonly fallbackReason?: string;
+  readonly models: string;
+  encodeSource(face: RemoteFace, options?: { onProgress?: (event: ProgressEvent) => void }): Promise<SourceFaceJSON>;
+  swap(source: SourceFaceJSON, target: RemoteFace, options?: Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemoteSwapResult>;
+  dispose(): Promise<void>;
+}
+
+/** Connects to a worker that called {@link exposeSwapper} and loads the models there. */
+export async function connectSwapper(worker: Worker, options: WorkerSwapperOptions & { onProgress?: (event: ProgressEvent) => void }): Promise<RemoteSwapper> {
+  let next = 0;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (e: ProgressEvent) => void }>();
+  worker.addEventListener('message', (event: MessageEvent) => {
+    const reply = event.data as Reply;
+    const call = pending.get(reply.id);
+    if (!call) return;
+    if (reply.type === 'progress') call.onProgress?.(reply.event);
+    else {
+      pending.delete(reply.id);
+      if (reply.type === 'ok') call.resolve(reply.value);
+      else call.reject(reply.code === 'UNKNOWN' ? new Error(reply.message) : Object.assign(new FslsdError(reply.code, reply.message.replace(` ${reply.fix ?? ''}`, ''), { fix: reply.fix })));
+    }
+  });
+  const call = <T>(message: Outgoing, onProgress?: (e: ProgressEvent) => void, transfer: Transferable[] = []): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = (next += 1);
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      worker.postMessage({ ...message, id }, transfer);
+    });
+  const { onProgress, ...init } = options;
+  const info = await call<{ backend: 'webgpu' | 'wasm'; fallbackReason?: string; models: string }>({ type: 'init', options: init }, onProgress);
+  const pixels = async (image: ImageInput, which: string): Promise<RgbPayload> => {
+    const rgb = await toRgbImage(image, which);
+    return { width: rgb.width, height: rgb.height, channels: rgb.channels, data: rgb.data };
+  };
+  return {
+    ...info,
+    async encodeSource(face, callOptions = {}) {
+      const image = await pixels(face.image, 'source');
+      return call<SourceFaceJSON>({ type: 'encodeSource', image, landmarks: face.landmarks }, callOptions.onProgress, [image.data.buffer as ArrayBuffer]);
+    },
+    async swap(source, target, callOptions = {}) {
+      const image = await pixels(target.image, 'target');
+      const { onProgress: report, ...swapOptions } = callOptions;
+      const value = await call<{ image: ImageTensor; sideOutput: ImageTensor; latent: Float32Array; split: string; timings: Partial<Record<StageName, number>> }>(
+        { type: 'swap', source, image, landmarks: target.landmarks, options: swapOptions },
+        report,
+        [image.data.buffer as ArrayBuffer],
+      );
+      return { ...value, latent: WPlus.from(value.latent, false) };
+    },
+    async dispose() {
+      await call({ type: 'dispose' });
+      worker.terminate();
+    },
+  };
+}
