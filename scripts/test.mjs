@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: install + build if needed, then run every package's tests, one package at a time.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mjs';
 
@@ -12,6 +13,9 @@ try {
   process.exit(1);
 }
 
+if (!existsSync(process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium')) {
+  log('Chromium not found: the browser tests will be skipped (apt-get install chromium, or set FSLSD_CHROMIUM).');
+}
 log('running tests (pnpm -r test)...');
 const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',

@@ -10,7 +10,8 @@ import { cacheStorageModelCache } from './cache.js';
 /**
  * `wasm` (default) runs everywhere and is verified against the Node pipeline in Chromium.
  * `webgpu` and `auto` (WebGPU when the browser gives an adapter) are experimental: the WebGPU
- * path is not yet validated (it fails on Chromium's SwiftShader adapter).
+ * path is not yet validated against the reference (on Chromium's software adapter it runs, but
+ * too slowly to finish a 1024^2 swap in a test).
  */
 export type Backend = 'auto' | 'webgpu' | 'wasm';
 
