@@ -16,6 +16,9 @@ try {
 if (!existsSync(process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium')) {
   log('Chromium not found: the browser tests will be skipped (apt-get install chromium, or set FSLSD_CHROMIUM).');
 }
+log('type-checking sources and tests (pnpm -r typecheck)...');
+const typecheck = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'typecheck'], { stdio: 'inherit' });
+if (typecheck !== 0) process.exit(typecheck);
 log('running tests (pnpm -r test)...');
 const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',

@@ -42,5 +42,6 @@ export { createSwapper } from './swapper.js';
 export type {
   Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, SourceFace, TargetFace, ProgressEvent, StageName,
 } from './swapper.js';
+export { syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE } from './labels/synthetic-media.js';
 export { sourceFaceToJSON, sourceFaceFromJSON, SOURCE_FACE_FORMAT } from './source-face.js';
 export type { SourceFaceJSON } from './source-face.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { CROP_SIZE, FslsdError, type MaskImage, type RgbImage } from '@fslsd/core';
+import { CROP_SIZE, FslsdError, type MaskImage, type RgbImage, syntheticMediaXmp } from '@fslsd/core';
 
 /** Decoding refuses images with more pixels than this (decompression bombs). */
 export const PIXEL_LIMIT = 100_000_000;
@@ -65,26 +65,6 @@ export async function readMask(file: string, size = CROP_SIZE): Promise<MaskImag
   } catch (error) {
     throw decodeError(file, error);
   }
-}
-
-/** IPTC's code for media made by a trained algorithm. */
-export const DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-/** The text every output carries. */
-export const SYNTHETIC_LABEL = 'Synthetic face swap made with fslsd (FSLSD method); not an authentic photograph.';
-
-const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-
-/** XMP packet labelling the file as AI-generated (IPTC DigitalSourceType) with a description. */
-export function syntheticMediaXmp(tool = 'fslsd'): string {
-  return [
-    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
-    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
-    `<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPE}" xmp:CreatorTool="${escapeXml(tool)}">`,
-    `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${escapeXml(SYNTHETIC_LABEL)}</rdf:li></rdf:Alt></dc:description>`,
-    '</rdf:Description></rdf:RDF></x:xmpmeta>',
-    '<?xpacket end="w"?>',
-  ].join('');
 }
 
 export interface WriteOptions {

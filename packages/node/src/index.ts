@@ -7,6 +7,6 @@ export { createSwapper } from './swapper.js';
 export type { NodeSwapper, NodeSwapperOptions } from './swapper.js';
 export { chooseDevice, nodeRuntime, DEVICES } from './runtime.js';
 export type { Device, DeviceChoice } from './runtime.js';
-export { readImage, readAlignedCrop, readMask, writeImage, syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE, PIXEL_LIMIT } from './image-io.js';
+export { readImage, readAlignedCrop, readMask, writeImage, PIXEL_LIMIT } from './image-io.js';
 export type { WriteOptions } from './image-io.js';
 export { readLandmarks, sidecarLandmarks } from './landmarks-file.js';

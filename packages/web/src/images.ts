@@ -3,8 +3,8 @@
  * HTMLCanvasElement, OffscreenCanvas and ImageData become an 8-bit RGBA crop at 1024^2;
  * results become ImageData or a labelled PNG Blob. Works on the main thread and in workers.
  */
-import { CROP_SIZE, FslsdError, type ImageTensor, type RgbImage, tensorToImage } from '@fslsd/core';
-import { syntheticMediaXmp, withXmpChunk } from './png.js';
+import { CROP_SIZE, FslsdError, type ImageTensor, type RgbImage, syntheticMediaXmp, tensorToImage } from '@fslsd/core';
+import { withXmpChunk } from './png.js';
 
 /** Anything the browser can draw. */
 export type ImageInput = Blob | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas;

@@ -9,5 +9,5 @@ export { exposeSwapper, connectSwapper } from './worker.js';
 export type { RemoteFace, RemoteSwapper, RemoteSwapResult, WorkerSwapperOptions } from './worker.js';
 export { toRgbImage, toImageData, toPngBlob } from './images.js';
 export type { ImageInput } from './images.js';
-export { withXmpChunk, syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE } from './png.js';
+export { withXmpChunk } from './png.js';
 export { cacheStorageModelCache } from './cache.js';

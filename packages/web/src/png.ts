@@ -19,24 +19,6 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** IPTC's code for media made by a trained algorithm. */
-export const DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-/** The text every output carries. */
-export const SYNTHETIC_LABEL = 'Synthetic face swap made with fslsd (FSLSD method); not an authentic photograph.';
-
-/** XMP packet labelling a file as AI-generated (same content as @fslsd/node writes). */
-export function syntheticMediaXmp(tool = 'fslsd'): string {
-  return [
-    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
-    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
-    `<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPE}" xmp:CreatorTool="${tool}">`,
-    `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${SYNTHETIC_LABEL}</rdf:li></rdf:Alt></dc:description>`,
-    '</rdf:Description></rdf:RDF></x:xmpmeta>',
-    '<?xpacket end="w"?>',
-  ].join('');
-}
-
 /** Returns a copy of `png` with an iTXt `XML:com.adobe.xmp` chunk after IHDR. */
 export function withXmpChunk(png: Uint8Array, xmp: string): Uint8Array {
   const signature = [137, 80, 78, 71, 13, 10, 26, 10];

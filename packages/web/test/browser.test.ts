@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSwapper, fivePointLandmarks, readAlignedCrop } from '@fslsd/node';
+import { DIGITAL_SOURCE_TYPE, createSwapper, fivePointLandmarks, readAlignedCrop } from '@fslsd/node';
+import sharp from 'sharp';
 import { samplesDirectory } from '@fslsd/models/node';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -108,6 +109,17 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       expect(worst).toBeLessThanOrEqual(1e-4);
       expect(Math.abs(state.resultMean! - expected.mean)).toBeLessThanOrEqual(1e-4);
       expect(state.pngBytes).toBeGreaterThan(100_000);
+      // The PNG offered for download says in its metadata that it is a synthetic face swap.
+      const png = await page.evaluate(async () => {
+        const href = (document.getElementById('download') as HTMLAnchorElement).href;
+        const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+        let binary = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return btoa(binary);
+      });
+      const metadata = await sharp(Buffer.from(png, 'base64')).metadata();
+      expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 1024, 1024]);
+      expect(metadata.xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
       measured.push(`${backend}: load ${Math.round(state.loadMs!)} ms, swap ${Math.round(state.swapMs!)} ms, max |y_f - node| ${worst.toExponential(2)}`);
       const shots = path.join(root, 'out');
       mkdirSync(shots, { recursive: true });
