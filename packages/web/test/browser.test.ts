@@ -124,6 +124,17 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       const shots = path.join(root, 'out');
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: path.join(shots, `web-demo-${backend}.png`), fullPage: true });
+
+      // A second visit loads the models from the Cache API: no model file crosses the network.
+      const modelRequests: string[] = [];
+      const again = await context.newPage();
+      again.on('request', (request) => request.url().endsWith('.onnx') && modelRequests.push(request.url()));
+      await again.goto(`${base}?backend=${backend}`);
+      await again.waitForFunction(() => ['ready', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: 240_000, polling: 250 });
+      const second = await again.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo);
+      expect(second.error).toBeUndefined();
+      expect(modelRequests).toEqual([]);
+      measured.push(`${backend} second visit: load ${Math.round(second.loadMs!)} ms from the cache`);
       await context.close();
     });
   }
