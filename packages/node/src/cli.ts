@@ -8,7 +8,7 @@ import {
   FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, checkModelContract, decodeModel, resolveLatentSplit, tensorToImage,
 } from '@fslsd/core';
 import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
-import { readAlignedCrop, readMask, writeImage } from './image-io.js';
+import { readAlignedCrop, readMask, refuseExisting, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
@@ -125,12 +125,7 @@ async function swapCommand(args: string[]): Promise<number> {
   const split = resolveLatentSplit(values.split as string | undefined);
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
-  if (!values.force) {
-    const { stat } = await import('node:fs/promises');
-    for (const file of [out, sideOut]) {
-      if (file && (await stat(file).then(() => true, () => false))) throw new FslsdError('IO', `${file} exists.`, { fix: 'Choose another --out, or pass --force to overwrite it.' });
-    }
-  }
+  if (!values.force) for (const file of [out, sideOut]) if (file) await refuseExisting(file);
 
   const bar = createProgressBar(process.stderr, !values.quiet);
   const log = (message: string) => !values.quiet && process.stderr.write(`fslsd: ${message}\n`);
@@ -150,13 +145,12 @@ async function swapCommand(args: string[]): Promise<number> {
 
   const modelsOption = values.models as string | undefined;
   const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
-  const [sourceImage, targetImage, sourceLandmarks, targetLandmarks, mask] = await Promise.all([
-    readAlignedCrop(values.source as string),
-    readAlignedCrop(values.target as string),
-    landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source'),
-    landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target'),
-    values.mask ? readMask(values.mask as string) : Promise.resolve(undefined),
-  ]);
+  // One after the other, so the first problem in argument order is the one reported, every time.
+  const sourceImage = await readAlignedCrop(values.source as string);
+  const targetImage = await readAlignedCrop(values.target as string);
+  const sourceLandmarks = await landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source');
+  const targetLandmarks = await landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target');
+  const mask = values.mask ? await readMask(values.mask as string) : undefined;
   // Ctrl-C stops between stages; outputs are written through temporary names, so nothing
   // half-written is left behind.
   const controller = new AbortController();

@@ -3,7 +3,7 @@
  * a temporary name and renamed (never half-written), and labelled as synthetic media.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CROP_SIZE, FslsdError, type MaskImage, type RgbImage, syntheticMediaXmp } from '@fslsd/core';
@@ -67,6 +67,14 @@ export async function readMask(file: string, size = CROP_SIZE): Promise<MaskImag
   }
 }
 
+/**
+ * @throws FslsdError `IO` when `file` exists; callers that must not overwrite check early,
+ * before any expensive work.
+ */
+export async function refuseExisting(file: string): Promise<void> {
+  if (await stat(file).then(() => true, () => false)) throw new FslsdError('IO', `${file} exists.`, { fix: 'Choose another name, or pass --force to overwrite it.' });
+}
+
 export interface WriteOptions {
   /** Overwrite an existing file. Default true for the library; the CLI asks for --force. */
   readonly overwrite?: boolean;
@@ -82,10 +90,7 @@ export async function writeImage(file: string, image: RgbImage, options: WriteOp
   const formats: Record<string, 'png' | 'jpeg' | 'webp'> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
   const format = formats[extension];
   if (!format) throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" files: ${file}.`, { fix: 'End the output name with .png, .jpg or .webp.' });
-  if (options.overwrite === false) {
-    const exists = await import('node:fs/promises').then((fs) => fs.stat(target).then(() => true, () => false));
-    if (exists) throw new FslsdError('IO', `${file} exists.`, { fix: 'Choose another name, or pass --force to overwrite it.' });
-  }
+  if (options.overwrite === false) await refuseExisting(target);
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.partial${extension}`);
   try {
     await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })

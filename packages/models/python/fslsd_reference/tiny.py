@@ -9,6 +9,7 @@ DDP-prefixed checkpoints, the two modulated-conv formulations agree) and ends wi
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -54,8 +55,8 @@ def compare_fixture(shipped: str, fresh: str) -> list:
             if a["shape"] != b.get("shape"):
                 problems.append(f"{where}: shape {a['shape']} vs {b.get('shape')}")
                 return
-            x = np.frombuffer(__import__("base64").b64decode(a["data"]), dtype="<f4")
-            y = np.frombuffer(__import__("base64").b64decode(b["data"]), dtype="<f4")
+            x = np.frombuffer(base64.b64decode(a["data"]), dtype="<f4")
+            y = np.frombuffer(base64.b64decode(b["data"]), dtype="<f4")
             error = float(np.max(np.abs(x - y))) if x.size else 0.0
             if error > 1e-6:
                 problems.append(f"{where}: max abs difference {error:.3g}")
