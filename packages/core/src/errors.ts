@@ -9,6 +9,7 @@ export type FslsdErrorCode =
   | 'INVALID_IMAGE'
   | 'INVALID_LANDMARKS'
   | 'INVALID_MASK'
+  | 'NO_FACE'
   | 'INVALID_SPLIT'
   | 'INVALID_LATENT'
   | 'CONTRACT_MISMATCH'

@@ -45,3 +45,18 @@ export type {
 export { syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE } from './labels/synthetic-media.js';
 export { sourceFaceToJSON, sourceFaceFromJSON, SOURCE_FACE_FORMAT } from './source-face.js';
 export type { SourceFaceJSON } from './source-face.js';
+export { applyAffine, invertAffine, composeAffine, affineScale, rescaleAffine } from './face/affine.js';
+export type { Affine } from './face/affine.js';
+export { alignFace, alignmentPointsFrom68, ffhqQuad, quadToPhoto } from './face/alignment.js';
+export type { AlignedFace, AlignmentPoints, Quad } from './face/alignment.js';
+export { warpAffine, shrinkImage, reflectIndex } from './face/warp.js';
+export type { WarpOptions } from './face/warp.js';
+export { landmarkFaceMasks, dilateSquare, fillConvexPolygon } from './face/face-mask.js';
+export type { FaceMasks, FaceMaskOptions } from './face/face-mask.js';
+export { pasteBack } from './face/paste-back.js';
+export type { PasteBackInput } from './face/paste-back.js';
+export { encoderLandmarks, mapPoints, IBUG_TO_JD106, LAYOUT_POINTS } from './face/landmark-layout.js';
+export type { LandmarkLayout } from './face/landmark-layout.js';
+export { chooseFaces } from './face/choose.js';
+export type { FaceChoice } from './face/choose.js';
+export type { FoundFace, FaceBox } from './face/found-face.js';
