@@ -60,3 +60,11 @@ export type { LandmarkLayout } from './face/landmark-layout.js';
 export { chooseFaces } from './face/choose.js';
 export type { FaceChoice } from './face/choose.js';
 export type { FoundFace, FaceBox } from './face/found-face.js';
+// Face front-end: the converted face-api networks (@fslsd/models/faces), and the ONNX builders
+// the converter in @fslsd/models reuses.
+export { detectFaces, DETECTOR_DEFAULTS } from './face/detector.js';
+export type { Box, DetectedFace, DetectOptions } from './face/detector.js';
+export { detectLandmarks68, IBUG_POINTS } from './face/landmarks-68.js';
+export { faceDescriptor, descriptorDistance, DESCRIPTOR_SIZE } from './face/descriptor.js';
+export { node, valueInfo, floatTensor, makeModel, onnx as onnxProto } from './graph/onnx.js';
+export type { AttributeValue, NodeProto, TensorProto, ValueInfoProto } from './graph/onnx.js';
