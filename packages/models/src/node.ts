@@ -114,6 +114,15 @@ export function tinyModelsDirectory(): string {
   return path.join(packageDirectory(), 'tiny');
 }
 
+/**
+ * The shipped face front-end models (face-api's detector, 68-point landmarks and descriptor,
+ * MIT, converted to ONNX): `face-detector.onnx`, `face-landmarks-68.onnx`,
+ * `face-descriptor.onnx` and their `manifest.json`.
+ */
+export function faceModelsDirectory(): string {
+  return path.join(packageDirectory(), 'faces');
+}
+
 /** The two shipped sample crops and their 5-point landmarks. */
 export function samplesDirectory(): string {
   return path.join(packageDirectory(), 'assets', 'samples');
