@@ -68,3 +68,7 @@ export { detectLandmarks68, IBUG_POINTS } from './face/landmarks-68.js';
 export { faceDescriptor, descriptorDistance, DESCRIPTOR_SIZE } from './face/descriptor.js';
 export { node, valueInfo, floatTensor, makeModel, onnx as onnxProto } from './graph/onnx.js';
 export type { AttributeValue, NodeProto, TensorProto, ValueInfoProto } from './graph/onnx.js';
+export { createFaceAnalyzer, downscaleForLandmarks, cropToPhoto, landmarkMapToPhoto } from './face/front-end.js';
+export type { FaceAnalyzer, FaceAnalyzerOptions, FaceModelFiles, PreparedFace, PrepareOptions } from './face/front-end.js';
+export { encodeSourcePhoto, swapPhoto } from './face/photo-swap.js';
+export type { PhotoSource, SwappedFace, PhotoSwapResult, SourcePhotoOptions, PhotoSwapOptions } from './face/photo-swap.js';

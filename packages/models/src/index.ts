@@ -8,3 +8,5 @@ export { sha256Hex, checkIntegrity } from './verify.js';
 export { modelSetFromBytes } from './bytes.js';
 export { modelSetFromUrl } from './url.js';
 export type { ModelCache, UrlModelSetOptions } from './url.js';
+export { FACE_MANIFEST_FORMAT, FACE_MODEL_IDS, parseFaceManifest } from './convert/face-manifest.js';
+export type { FaceManifest, FaceModelEntry, FaceModelId } from './convert/face-manifest.js';

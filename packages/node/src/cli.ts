@@ -5,10 +5,12 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import {
-  FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, checkModelContract, decodeModel, resolveLatentSplit, tensorToImage,
+  FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, type RgbImage, type SwapResult, checkModelContract, chooseFaces, decodeModel,
+  encodeSourcePhoto, resolveLatentSplit, swapPhoto, tensorToImage,
 } from '@fslsd/core';
 import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
-import { readAlignedCrop, readMask, refuseExisting, writeImage } from './image-io.js';
+import { createFaceAnalyzer } from './faces.js';
+import { readAlignedCrop, readImage, readMask, refuseExisting, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
@@ -22,7 +24,8 @@ const HELP: Record<string, string> = {
 Usage: fslsd <command> [options]
 
 Commands:
-  swap            Put the source face onto the target face (1024x1024 aligned crops)
+  swap            Put the source face onto the target face (ordinary photos or aligned crops)
+  detect          Find the faces in a photo; print boxes, scores and landmarks as JSON
   models list     List the networks of a model set, with sizes, digests and licence
   models verify   Check every model of a set: size, sha256 and input/output contract
 
@@ -30,34 +33,58 @@ Run "fslsd <command> --help" for a command's options.
 Without --models, fslsd uses the tiny reference set shipped in @fslsd/models: untrained
 random weights that exercise the real architecture. Real swaps need the official checkpoints
 converted with fslsd_reference.export (see the README).`,
-  swap: `Usage: fslsd swap --source FILE --target FILE --out FILE --aligned [options]
+  swap: `Usage: fslsd swap --source FILE --target FILE --out FILE [options]
 
-Swaps the source face onto the target face and writes the 1024x1024 result (PNG, JPEG or
-WebP by extension), labelled in its XMP metadata as a synthetic face swap.
+Finds the faces, swaps the source face onto the target face and pastes the result back into the
+target photo (same size; only pixels inside the feathered face region change). Writes PNG, JPEG
+or WebP by extension, labelled in its XMP metadata as a synthetic face swap.
 
 Required:
-  --source FILE            the face to transfer (identity)
-  --target FILE            the face that receives it (pose, expression, background)
-  --out FILE               where to write the swapped face
-  --aligned                inputs are FFHQ-aligned square crops (required in this version:
-                           face detection and alignment of ordinary photos come next)
+  --source FILE            photo with the face to transfer (identity); its largest face is used
+  --target FILE            photo that receives it (pose, expression, background)
+  --out FILE               where to write the result
+
+Choosing faces (target photo):
+  --face-index N           swap face N (0 = largest; "fslsd detect" lists them)
+  --all                    swap every face
+  --reference FILE         swap the face most like the person in this photo (128-d descriptor)
+  --source-face-index N    take face N of the source photo (default 0, the largest)
+  --min-score S            detector confidence threshold, 0..1 (default 0.5)
+
+Aligned crops:
+  --aligned                inputs are FFHQ-aligned square crops: no detection, no paste-back;
+                           the output is the 1024x1024 swapped crop
+  --source-landmarks FILE  with --aligned: JSON {"points": 106 x [x,y]} or {"points5": 5 x [x,y]}
+                           in 256x256 crop pixels (default: SOURCE with .landmarks.json beside it)
+  --target-landmarks FILE  likewise for the target
+  --mask FILE              with --aligned: target inner-face mask, white = swap (default: ellipse)
 
 Options:
   --models DIR|URL         model set: a folder with manifest.json, or an http(s) address serving
                            one (downloaded once, sha256-verified, cached in $FSLSD_CACHE or
                            ~/.cache/fslsd/models); default: the shipped tiny set
+  --face-models DIR        front-end models (detector, landmarks, descriptor); default: shipped
+  --landmarker FILE        106-point landmarker ONNX for E_le (H3R from the exporter); default:
+                           the 68 shipped points mapped into the 106-point layout
   --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
   --split NAME             official | paper | megafs | "source=0-10;direction=0-6" (default official)
   --strength N             scale of the landmark direction n (default 1)
   --no-editor              skip the latent editor stage
-  --source-landmarks FILE  JSON {"points": 106 x [x,y]} or {"points5": 5 x [x,y]} in 256x256
-                           crop pixels (default: SOURCE with .landmarks.json beside it)
-  --target-landmarks FILE  likewise for the target
-  --mask FILE              target inner-face mask, white = swap (default: feathered ellipse)
-  --side-output FILE       also write y_s, the generator's own rendering of the fused code
+  --side-output FILE       also write y_s (first swapped face), the generator's own rendering
   --threads N              threads per session (default: all cores)
   --force                  overwrite existing output files
   --quiet                  no progress output
+  -h, --help               this text`,
+  detect: `Usage: fslsd detect PHOTO [options]
+
+Prints the faces found in PHOTO as JSON: index (0 = largest), score, box {x, y, width, height}
+and the 68 landmarks (iBUG order) in pixels of the upright photo (EXIF orientation applied).
+
+Options:
+  --min-score S            detector confidence threshold, 0..1 (default 0.5)
+  --descriptors            also print each face's 128-d descriptor
+  --face-models DIR        front-end models folder (default: shipped)
+  --device auto|cpu|cuda   execution provider (default auto)
   -h, --help               this text`,
   models: `Usage: fslsd models list|verify [--models DIR]
 
@@ -98,12 +125,22 @@ async function landmarksFor(image: string, given: string | undefined, which: str
   return readLandmarks(file);
 }
 
+function numberOption(values: Values, name: string, command: string, check: (n: number) => boolean, what: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) throw new UsageError(`--${name} must be ${what}, got "${String(raw)}".`, command);
+  return value;
+}
+
 async function swapCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('swap', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
     models: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
     'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
+    'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
+    'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.swap);
@@ -111,17 +148,20 @@ async function swapCommand(args: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'swap');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'swap');
-  if (!values.aligned) {
-    throw new FslsdError('INVALID_ARGUMENT', 'This version swaps aligned face crops only.', {
-      fix: 'Pass --aligned with FFHQ-aligned 1024x1024 (or any square) crops; detection and alignment of full photos come in the next release.',
-    });
-  }
+  const aligned = Boolean(values.aligned);
+  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'face-models', 'landmarker'].filter((name) => values[name] !== undefined);
+  if (aligned && photoOnly.length) throw new UsageError(`--${photoOnly[0]} chooses or finds faces in photos; it has no meaning with --aligned.`, 'swap');
+  const alignedOnly = ['mask', 'source-landmarks', 'target-landmarks'].filter((name) => values[name] !== undefined);
+  if (!aligned && alignedOnly.length) throw new UsageError(`--${alignedOnly[0]} applies to aligned crops; add --aligned, or leave it out (photos get their landmarks and mask from the front end).`, 'swap');
+  const choices = ['face-index', 'all', 'reference'].filter((name) => values[name] !== undefined);
+  if (choices.length > 1) throw new UsageError(`Pass one of --face-index, --all and --reference, not ${choices.map((c) => `--${c}`).join(' and ')}.`, 'swap');
   const device = (values.device ?? 'auto') as Device;
   if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'swap');
-  const strength = values.strength === undefined ? 1 : Number(values.strength);
-  if (!Number.isFinite(strength)) throw new UsageError(`--strength must be a number, got "${values.strength}".`, 'swap');
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got "${values.threads}".`, 'swap');
+  const strength = numberOption(values, 'strength', 'swap', () => true, 'a number') ?? 1;
+  const threads = numberOption(values, 'threads', 'swap', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const faceIndex = numberOption(values, 'face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
+  const sourceFaceIndex = numberOption(values, 'source-face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
+  const minScore = numberOption(values, 'min-score', 'swap', (n) => n >= 0 && n <= 1, 'between 0 and 1');
   const split = resolveLatentSplit(values.split as string | undefined);
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
@@ -146,10 +186,11 @@ async function swapCommand(args: string[]): Promise<number> {
   const modelsOption = values.models as string | undefined;
   const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   // One after the other, so the first problem in argument order is the one reported, every time.
-  const sourceImage = await readAlignedCrop(values.source as string);
-  const targetImage = await readAlignedCrop(values.target as string);
-  const sourceLandmarks = await landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source');
-  const targetLandmarks = await landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target');
+  const sourceImage = aligned ? await readAlignedCrop(values.source as string) : await readImage(values.source as string);
+  const targetImage = aligned ? await readAlignedCrop(values.target as string) : await readImage(values.target as string);
+  const referenceImage = values.reference ? await readImage(values.reference as string) : undefined;
+  const sourceLandmarks = aligned ? await landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source') : undefined;
+  const targetLandmarks = aligned ? await landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target') : undefined;
   const mask = values.mask ? await readMask(values.mask as string) : undefined;
   // Ctrl-C stops between stages; outputs are written through temporary names, so nothing
   // half-written is left behind.
@@ -158,12 +199,34 @@ async function swapCommand(args: string[]): Promise<number> {
   process.once('SIGINT', interrupt);
   const { signal } = controller;
   const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
+  const analyzer = aligned
+    ? undefined
+    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker: values.landmarker as string | undefined, device, threads, log });
   try {
-    const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks }, { signal });
-    const result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks, mask }, { signal });
+    let result: SwapResult;
+    let image: RgbImage;
+    if (!analyzer) {
+      const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks! }, { signal });
+      result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks!, mask }, { signal });
+      image = tensorToImage(result.image);
+    } else {
+      bar.step('finding the source face', 0.4);
+      const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore });
+      let reference: Float32Array | undefined;
+      if (referenceImage) {
+        bar.step('describing the reference face', 0.55);
+        const [face] = await chooseFaces(await analyzer.detect(referenceImage, { signal, ...(minScore !== undefined ? { minScore } : {}) }), {}, async () => new Float32Array(0), 'reference');
+        reference = await analyzer.describe(referenceImage, face!);
+      }
+      bar.step('finding the target face', 0.6);
+      const swapped = await swapPhoto(swapper, analyzer, source, targetImage, { signal, faceIndex, all: Boolean(values.all), reference, minScore });
+      log(`swapped ${swapped.faces.length} of ${swapped.detected.length} face(s) found in the target (landmarks for E_le: ${analyzer.landmarkSource})`);
+      result = swapped.faces[0]!.result;
+      image = swapped.image;
+    }
     bar.step('writing', 0.95);
     if (sideOut) await writeImage(sideOut, tensorToImage(result.sideOutput));
-    const written = await writeImage(out, tensorToImage(result.image));
+    const written = await writeImage(out, image);
     bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${result.split.name}`);
     if (swapper.models === 'tiny') log('the tiny set is untrained: the image shows the pipeline works, not a real swap (see README: converting the official checkpoints).');
     if (sideOut) console.log(sideOut);
@@ -171,6 +234,42 @@ async function swapCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', interrupt);
     await swapper.dispose();
+    await analyzer?.dispose();
+  }
+  return 0;
+}
+
+async function detectCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('detect', args, {
+    'min-score': { type: 'string' }, descriptors: { type: 'boolean' }, 'face-models': { type: 'string' }, device: { type: 'string' },
+  });
+  if (values.help) {
+    console.log(HELP.detect);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `detect takes one photo, got ${positionals.length}.` : 'Missing the photo to search.', 'detect');
+  const device = (values.device ?? 'auto') as Device;
+  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'detect');
+  const minScore = numberOption(values, 'min-score', 'detect', (n) => n >= 0 && n <= 1, 'between 0 and 1');
+  const file = positionals[0]!;
+  const photo = await readImage(file);
+  const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, device });
+  try {
+    const faces = await analyzer.detect(photo, minScore !== undefined ? { minScore } : {});
+    const round = (n: number) => Math.round(n * 100) / 100;
+    const listed = [];
+    for (const face of faces) {
+      listed.push({
+        index: face.index,
+        score: Math.round(face.score * 10000) / 10000,
+        box: { x: round(face.box.x), y: round(face.box.y), width: round(face.box.width), height: round(face.box.height) },
+        landmarks68: face.landmarks68.map(([x, y]) => [round(x), round(y)]),
+        ...(values.descriptors ? { descriptor: Array.from(await analyzer.describe(photo, face), (v) => Math.round(v * 1e6) / 1e6) } : {}),
+      });
+    }
+    console.log(JSON.stringify({ file: path.resolve(file), width: photo.width, height: photo.height, faces: listed }, null, 2));
+  } finally {
+    await analyzer.dispose();
   }
   return 0;
 }
@@ -224,6 +323,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'swap') return swapCommand(rest);
+  if (command === 'detect') return detectCommand(rest);
   if (command === 'models') return modelsCommand(rest);
   throw new UsageError(`Unknown command "${command}".`, '');
 }

@@ -10,3 +10,5 @@ export type { Device, DeviceChoice } from './runtime.js';
 export { readImage, readAlignedCrop, readMask, writeImage, PIXEL_LIMIT } from './image-io.js';
 export type { WriteOptions } from './image-io.js';
 export { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
+export { createFaceAnalyzer, readFaceModels } from './faces.js';
+export type { NodeFaceAnalyzer, NodeFaceAnalyzerOptions } from './faces.js';

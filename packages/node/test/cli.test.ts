@@ -64,11 +64,13 @@ describe('fslsd swap', () => {
     expect(readFileSync(out, 'utf8')).toBe('keep me');
   });
 
-  it('explains that full photos need --aligned in this version', () => {
-    const result = run('swap', '--source', source, '--target', target, '--out', path.join(work, 'x.png'));
-    expect(result.code).toBe(2);
+  it('fails with one line naming the fix when the target photo has no face, and writes nothing', async () => {
+    const blank = path.join(work, 'blank.png');
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(blank);
+    const result = run('swap', '--source', source, '--target', blank, '--out', path.join(work, 'x.png'), '--quiet');
+    expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/\[INVALID_ARGUMENT\].*--aligned/);
+    expect(result.stderr).toMatch(/\[NO_FACE\]: No face was found in the target photo/);
     expect(existsSync(path.join(work, 'x.png'))).toBe(false);
   });
 

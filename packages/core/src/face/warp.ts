@@ -1,5 +1,5 @@
 import type { RgbImage } from '../image/tensor.js';
-import { type Affine, applyAffine } from './affine.js';
+import type { Affine } from './affine.js';
 
 /** Options of {@link warpAffine}. */
 export interface WarpOptions {
@@ -30,43 +30,79 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
   const samples = Math.max(1, Math.floor(options.supersample ?? 1));
   const { width: sw, height: sh, channels, data } = image;
   const out = new Uint8Array(width * height * 3);
-  const offsets: number[] = [];
-  for (let k = 0; k < samples; k += 1) offsets.push((k + 0.5) / samples - 0.5);
   const weight = 1 / (samples * samples);
-  const rgb = new Float64Array(3);
+  const { a, b, c, d, e, f } = map;
+  let r = 0;
+  let g = 0;
+  let bl = 0;
+  // One bilinear sample at source point (sx, sy), added to r, g, bl. Inside the picture the four
+  // neighbours are read directly; only samples near or past an edge pay for the reflection.
+  const sample = (sx: number, sy: number, scale: number): void => {
+    const x0 = Math.floor(sx);
+    const y0 = Math.floor(sy);
+    const fx = sx - x0;
+    const fy = sy - y0;
+    let xa = x0;
+    let xb = x0 + 1;
+    let ya = y0;
+    let yb = y0 + 1;
+    if (x0 < 0 || y0 < 0 || xb >= sw || yb >= sh) {
+      xa = reflectIndex(xa, sw);
+      xb = reflectIndex(xb, sw);
+      ya = reflectIndex(ya, sh);
+      yb = reflectIndex(yb, sh);
+    }
+    const p00 = (ya * sw + xa) * channels;
+    const p01 = (ya * sw + xb) * channels;
+    const p10 = (yb * sw + xa) * channels;
+    const p11 = (yb * sw + xb) * channels;
+    const w00 = (1 - fx) * (1 - fy) * scale;
+    const w01 = fx * (1 - fy) * scale;
+    const w10 = (1 - fx) * fy * scale;
+    const w11 = fx * fy * scale;
+    r += data[p00]! * w00 + data[p01]! * w01 + data[p10]! * w10 + data[p11]! * w11;
+    g += data[p00 + 1]! * w00 + data[p01 + 1]! * w01 + data[p10 + 1]! * w10 + data[p11 + 1]! * w11;
+    bl += data[p00 + 2]! * w00 + data[p01 + 2]! * w01 + data[p10 + 2]! * w10 + data[p11 + 2]! * w11;
+  };
   for (let v = 0; v < height; v += 1) {
     for (let u = 0; u < width; u += 1) {
-      rgb[0] = 0;
-      rgb[1] = 0;
-      rgb[2] = 0;
-      for (const oy of offsets) {
-        for (const ox of offsets) {
-          const [sx, sy] = applyAffine(map, u + ox, v + oy);
-          const x0 = Math.floor(sx);
-          const y0 = Math.floor(sy);
+      const o = (v * width + u) * 3;
+      if (samples === 1) {
+        // The common case (the face is smaller than the crop), written out for speed.
+        const sx = a * u + b * v + c;
+        const sy = d * u + e * v + f;
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
           const fx = sx - x0;
           const fy = sy - y0;
-          const xa = reflectIndex(x0, sw);
-          const xb = reflectIndex(x0 + 1, sw);
-          const ya = reflectIndex(y0, sh) * sw;
-          const yb = reflectIndex(y0 + 1, sh) * sw;
-          const p00 = (ya + xa) * channels;
-          const p01 = (ya + xb) * channels;
-          const p10 = (yb + xa) * channels;
-          const p11 = (yb + xb) * channels;
-          const w00 = (1 - fx) * (1 - fy);
-          const w01 = fx * (1 - fy);
-          const w10 = (1 - fx) * fy;
-          const w11 = fx * fy;
-          for (let c = 0; c < 3; c += 1) {
-            rgb[c]! += data[p00 + c]! * w00 + data[p01 + c]! * w01 + data[p10 + c]! * w10 + data[p11 + c]! * w11;
+          const p00 = (y0 * sw + x0) * channels;
+          const p10 = p00 + sw * channels;
+          for (let k = 0; k < 3; k += 1) {
+            const top = data[p00 + k]! + (data[p00 + channels + k]! - data[p00 + k]!) * fx;
+            const bottom = data[p10 + k]! + (data[p10 + channels + k]! - data[p10 + k]!) * fx;
+            out[o + k] = Math.floor(top + (bottom - top) * fy + 0.5);
+          }
+          continue;
+        }
+      }
+      r = 0;
+      g = 0;
+      bl = 0;
+      if (samples === 1) {
+        sample(a * u + b * v + c, d * u + e * v + f, 1);
+      } else {
+        for (let ky = 0; ky < samples; ky += 1) {
+          const vy = v + (ky + 0.5) / samples - 0.5;
+          for (let kx = 0; kx < samples; kx += 1) {
+            const ux = u + (kx + 0.5) / samples - 0.5;
+            sample(a * ux + b * vy + c, d * ux + e * vy + f, weight);
           }
         }
       }
-      const o = (v * width + u) * 3;
-      out[o] = Math.min(255, Math.floor(rgb[0]! * weight + 0.5));
-      out[o + 1] = Math.min(255, Math.floor(rgb[1]! * weight + 0.5));
-      out[o + 2] = Math.min(255, Math.floor(rgb[2]! * weight + 0.5));
+      out[o] = Math.min(255, Math.floor(r + 0.5));
+      out[o + 1] = Math.min(255, Math.floor(g + 0.5));
+      out[o + 2] = Math.min(255, Math.floor(bl + 0.5));
     }
   }
   return { width, height, channels: 3, data: out };

@@ -1,0 +1,214 @@
+/**
+ * The face front end: photo -> faces (box, score, 68 landmarks) -> aligned crop, E_le landmarks
+ * and masks for one face. The ORT module is injected, like everywhere in core.
+ *
+ *   photo -> detector -> boxes -> 68-point landmarker -> FFHQ quad -> 1024^2 crop (+ inverse map)
+ *                                                     \-> inner-face masks (decoder m_t, paste alpha)
+ *   crop -> 256^2 -> 106-point landmarker (H3R, optional) -\
+ *   68 points mapped to JD-106 ----------------------------- E_le landmarks (256^2 crop pixels)
+ */
+import { ContractError, FslsdError, throwIfAborted } from '../errors.js';
+import { CROP_SIZE, type RgbImage } from '../image/tensor.js';
+import { LANDMARK_MAP_SIZE, LANDMARK_POINTS, type Landmarks, type Point } from '../landmarks/maps.js';
+import type { InferenceSession, OrtRuntime, Tensor } from '../runtime.js';
+import { triangleTaps } from '../graph/preludes.js';
+import { type AlignedFace, alignFace, alignmentPointsFrom68 } from './alignment.js';
+import { type Affine, applyAffine, composeAffine, rescaleAffine } from './affine.js';
+import { type DetectOptions, detectFaces } from './detector.js';
+import type { FoundFace } from './found-face.js';
+import { faceDescriptor } from './descriptor.js';
+import { type FaceMaskOptions, type FaceMasks, landmarkFaceMasks } from './face-mask.js';
+import { encoderLandmarks, mapPoints } from './landmark-layout.js';
+import { detectLandmarks68 } from './landmarks-68.js';
+
+/** The ONNX bytes of the front-end networks. */
+export interface FaceModelFiles {
+  /** Face detector (`image` [1,3,H,W] 0..255 -> `grid`). */
+  readonly detector: Uint8Array;
+  /** 68-point landmarker (`image` [1,3,112,112] -> `landmarks` [1,136]). */
+  readonly landmarks68: Uint8Array;
+  /** 128-d face descriptor; needed only to pick a face by reference photo. */
+  readonly descriptor?: Uint8Array;
+  /**
+   * Optional 106-point landmarker on the aligned crop (H3R from the exporter): `crop`
+   * [1,3,256,256] in [-1, 1] -> `landmarks` [1,106,2] in 256^2 crop pixels.
+   */
+  readonly landmarker106?: Uint8Array;
+}
+
+/** A face ready for the swapper. */
+export interface PreparedFace extends AlignedFace {
+  readonly face: FoundFace;
+  /** The 106 points E_le takes, in 256^2 crop pixels. */
+  readonly landmarks: Landmarks;
+  /** Where `landmarks` came from. */
+  readonly landmarkSource: 'mapped-68' | 'landmarker-106';
+  /** The 68 points in crop pixels. */
+  readonly cropLandmarks68: readonly Point[];
+  readonly masks: FaceMasks;
+}
+
+/** Options of {@link FaceAnalyzer.prepare}. */
+export interface PrepareOptions {
+  readonly size?: number;
+  readonly mask?: FaceMaskOptions;
+  readonly signal?: AbortSignal;
+}
+
+/** Detects, aligns and describes faces. */
+export interface FaceAnalyzer {
+  /** Every face in the photo, largest first (ties by score). */
+  detect(photo: RgbImage, options?: DetectOptions & { readonly signal?: AbortSignal }): Promise<FoundFace[]>;
+  /** The aligned crop, E_le landmarks and masks of one found face. */
+  prepare(photo: RgbImage, face: FoundFace, options?: PrepareOptions): Promise<PreparedFace>;
+  /** The 128-d descriptor of a found face (needs the descriptor model). */
+  describe(photo: RgbImage, face: FoundFace): Promise<Float32Array>;
+  /** Which landmarks feed E_le. */
+  readonly landmarkSource: 'mapped-68' | 'landmarker-106';
+  dispose(): Promise<void>;
+}
+
+/** Options of {@link createFaceAnalyzer}. */
+export interface FaceAnalyzerOptions {
+  readonly runtime: OrtRuntime;
+  readonly models: FaceModelFiles;
+  readonly sessionOptions?: InferenceSession.SessionOptions;
+}
+
+function dimsOf(session: InferenceSession, output: string): readonly (number | string)[] | undefined {
+  const metadata = (session as unknown as { outputMetadata?: ReadonlyArray<{ name: string; isTensor: boolean; shape?: readonly (number | string)[] }> }).outputMetadata;
+  return metadata?.find((m) => m.name === output)?.shape;
+}
+
+/** 1024^2 RGB -> 256^2 planar float in [-1, 1], with the same PIL-bilinear filter as the encoders. */
+export function downscaleForLandmarks(crop: RgbImage, size = LANDMARK_MAP_SIZE): Float32Array {
+  const factor = crop.width / size;
+  if (!Number.isInteger(factor) || crop.height !== crop.width) {
+    throw new FslsdError('INVALID_IMAGE', `The aligned crop is ${crop.width}x${crop.height}; the 106-point landmarker needs a square crop of a multiple of ${size}.`);
+  }
+  const taps = triangleTaps(factor);
+  const pad = factor / 2;
+  const n = crop.width;
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  const rows = new Float32Array(3 * size * n);
+  // Horizontal pass, then vertical; weights renormalised where the window leaves the crop.
+  for (let y = 0; y < n; y += 1) {
+    for (let i = 0; i < size; i += 1) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let w = 0;
+      for (let j = 0; j < taps.length; j += 1) {
+        const x = i * factor - pad + j;
+        if (x < 0 || x >= n) continue;
+        const p = (y * n + x) * crop.channels;
+        const t = taps[j]!;
+        r += crop.data[p]! * t;
+        g += crop.data[p + 1]! * t;
+        b += crop.data[p + 2]! * t;
+        w += t;
+      }
+      rows[(0 * n + y) * size + i] = r / w;
+      rows[(1 * n + y) * size + i] = g / w;
+      rows[(2 * n + y) * size + i] = b / w;
+    }
+  }
+  for (let c = 0; c < 3; c += 1) {
+    for (let k = 0; k < size; k += 1) {
+      for (let i = 0; i < size; i += 1) {
+        let s = 0;
+        let w = 0;
+        for (let j = 0; j < taps.length; j += 1) {
+          const y = k * factor - pad + j;
+          if (y < 0 || y >= n) continue;
+          s += rows[(c * n + y) * size + i]! * taps[j]!;
+          w += taps[j]!;
+        }
+        out[c * plane + k * size + i] = (s / w / 255 - 0.5) / 0.5;
+      }
+    }
+  }
+  return out;
+}
+
+/** Creates the sessions of the front-end networks and checks the 106-point contract. */
+export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<FaceAnalyzer> {
+  const { runtime, models, sessionOptions } = options;
+  const open = (bytes: Uint8Array): Promise<InferenceSession> => runtime.InferenceSession.create(bytes, sessionOptions);
+  const detector = await open(models.detector);
+  const landmarker = await open(models.landmarks68);
+  const describer = models.descriptor ? await open(models.descriptor) : undefined;
+  const landmarker106 = models.landmarker106 ? await open(models.landmarker106) : undefined;
+  if (landmarker106) {
+    const input = landmarker106.inputNames[0];
+    const output = landmarker106.outputNames[0];
+    if (input !== 'crop' || output !== 'landmarks') {
+      throw new ContractError('landmarker-106', input !== 'crop' ? String(input) : String(output), 'input "crop" and output "landmarks"', `input "${input}", output "${output}"`);
+    }
+    const shape = dimsOf(landmarker106, 'landmarks');
+    if (shape && (shape.length !== 3 || shape[1] !== LANDMARK_POINTS || shape[2] !== 2)) {
+      throw new ContractError('landmarker-106', 'landmarks', `[1,${LANDMARK_POINTS},2] (E_le reads ${LANDMARK_POINTS} points)`, `[${shape.join(',')}]`,
+        `E_le takes ${LANDMARK_POINTS} points in the JD-106 layout; use a landmarker with that many points (e.g. H3R from the exporter), or leave it out to map the 68 points.`);
+    }
+  }
+
+  const analyzer: FaceAnalyzer = {
+    landmarkSource: landmarker106 ? 'landmarker-106' : 'mapped-68',
+    async detect(photo, detectOptions = {}) {
+      throwIfAborted(detectOptions.signal, 'face detection');
+      const boxes = await detectFaces(runtime, detector, photo, detectOptions);
+      const faces: Omit<FoundFace, 'index'>[] = [];
+      for (const found of boxes) {
+        throwIfAborted(detectOptions.signal, 'face landmarks');
+        const landmarks68 = await detectLandmarks68(runtime, landmarker, photo, found.box);
+        faces.push({ box: found.box, score: found.score, landmarks68 });
+      }
+      faces.sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height || q.score - p.score);
+      return faces.map((face, index) => ({ ...face, index }));
+    },
+    async prepare(photo, face, prepareOptions = {}) {
+      const size = prepareOptions.size ?? CROP_SIZE;
+      throwIfAborted(prepareOptions.signal, 'face alignment');
+      const aligned = alignFace(photo, alignmentPointsFrom68(face.landmarks68), size);
+      const cropLandmarks68 = mapPoints(face.landmarks68, aligned.toCrop);
+      const masks = landmarkFaceMasks(cropLandmarks68, { ...prepareOptions.mask, size });
+      let landmarks: Landmarks;
+      if (landmarker106) {
+        const crop = downscaleForLandmarks(aligned.crop);
+        const results = await landmarker106.run({ crop: new runtime.Tensor('float32', crop, [1, 3, LANDMARK_MAP_SIZE, LANDMARK_MAP_SIZE]) });
+        const tensor = results.landmarks as Tensor;
+        const data = tensor.data as Float32Array;
+        if (data.length !== LANDMARK_POINTS * 2) {
+          throw new ContractError('landmarker-106', 'landmarks', `${LANDMARK_POINTS * 2} values`, `${data.length} values`);
+        }
+        landmarks = Array.from({ length: LANDMARK_POINTS }, (_, i): Point => [data[2 * i]!, data[2 * i + 1]!]);
+      } else {
+        landmarks = encoderLandmarks(cropLandmarks68, 'ibug-68', size);
+      }
+      return { ...aligned, face, landmarks, landmarkSource: analyzer.landmarkSource, cropLandmarks68, masks };
+    },
+    async describe(photo, face) {
+      if (!describer) {
+        throw new FslsdError('MODEL_NOT_FOUND', 'Choosing a face by reference needs the face descriptor model, which was not loaded.', {
+          fix: 'Load the front-end models with their descriptor (the shipped set has one).',
+        });
+      }
+      return faceDescriptor(runtime, describer, photo, face.landmarks68);
+    },
+    async dispose() {
+      for (const session of [detector, landmarker, describer, landmarker106]) await session?.release();
+    },
+  };
+  return analyzer;
+}
+
+/** Crop pixel (1024) -> photo pixel of a prepared face, and the composition helpers, re-exported for callers. */
+export function cropToPhoto(face: PreparedFace, point: Point): Point {
+  return applyAffine(face.toPhoto, point[0], point[1]);
+}
+
+/** The map from 256^2 landmark-map pixels to photo pixels. */
+export function landmarkMapToPhoto(face: PreparedFace): Affine {
+  return composeAffine(face.toPhoto, rescaleAffine(LANDMARK_MAP_SIZE, face.crop.width));
+}

@@ -1,0 +1,96 @@
+/**
+ * The face front end for Node: the converted detector, 68-point landmarker and descriptor shipped
+ * in @fslsd/models (sha256-verified), optionally a 106-point landmarker (H3R from the exporter),
+ * run on onnxruntime-node.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type FaceAnalyzer, type FaceModelFiles, FslsdError, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core';
+import { parseFaceManifest, sha256Hex } from '@fslsd/models';
+import { faceModelsDirectory } from '@fslsd/models/node';
+import { type Device, type DeviceChoice, chooseDevice, nodeRuntime } from './runtime.js';
+
+/** Options of {@link createFaceAnalyzer}. */
+export interface NodeFaceAnalyzerOptions {
+  /** Folder with the face models' manifest.json. Default: the set shipped in @fslsd/models. */
+  readonly models?: string;
+  /** A 106-point landmarker ONNX file (`crop` [1,3,256,256] -> `landmarks` [1,106,2]), e.g. H3R from the exporter. */
+  readonly landmarker?: string;
+  /** Default `auto`. */
+  readonly device?: Device;
+  readonly threads?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** A Node face analyzer and the device it runs on. */
+export interface NodeFaceAnalyzer extends FaceAnalyzer {
+  readonly device: DeviceChoice;
+}
+
+async function readVerified(directory: string, file: string, bytes: number, sha256: string): Promise<Uint8Array> {
+  const location = path.join(directory, file);
+  const data = await readFile(location).catch((error: unknown) => {
+    throw new FslsdError('MODEL_NOT_FOUND', `Cannot read the face model ${location}: ${(error as Error).message}.`, {
+      fix: 'Reinstall @fslsd/models, or regenerate the files with `pnpm --filter @fslsd/models convert:faces`.',
+      cause: error,
+    });
+  });
+  const digest = await sha256Hex(data);
+  if (data.length !== bytes || digest !== sha256) {
+    throw new FslsdError('MODEL_INTEGRITY', `The face model ${location} does not match its manifest (${data.length} bytes, sha256 ${digest.slice(0, 12)}…; expected ${bytes} bytes, ${sha256.slice(0, 12)}…).`, {
+      fix: 'Restore the file: reinstall @fslsd/models or regenerate it with `pnpm --filter @fslsd/models convert:faces`.',
+    });
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Reads and verifies the front-end model files of a folder (default: the shipped set). */
+export async function readFaceModels(directory = faceModelsDirectory(), landmarker?: string): Promise<FaceModelFiles> {
+  const manifestFile = path.join(directory, 'manifest.json');
+  const text = await readFile(manifestFile, 'utf8').catch((error: unknown) => {
+    throw new FslsdError('MODEL_NOT_FOUND', `No face model manifest at ${manifestFile}.`, { fix: 'Point --face-models at a folder with manifest.json.', cause: error });
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FslsdError('MANIFEST_INVALID', `${manifestFile} is not JSON: ${(error as Error).message}.`, { fix: 'Restore the original manifest.', cause: error });
+  }
+  const manifest = parseFaceManifest(json, manifestFile);
+  const load = async (id: string): Promise<Uint8Array | undefined> => {
+    const entry = manifest.models.find((m) => m.id === id);
+    return entry ? readVerified(directory, entry.file, entry.bytes, entry.sha256) : undefined;
+  };
+  const detector = await load('face-detector');
+  const landmarks68 = await load('face-landmarks-68');
+  if (!detector || !landmarks68) {
+    throw new FslsdError('MODEL_NOT_FOUND', `${manifestFile} lists no ${detector ? 'face-landmarks-68' : 'face-detector'} model.`, { fix: 'Use the shipped face models folder.' });
+  }
+  const descriptor = await load('face-descriptor');
+  let landmarker106: Uint8Array | undefined;
+  if (landmarker) {
+    landmarker106 = await readFile(landmarker).then(
+      (data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      (error: unknown) => {
+        throw new FslsdError('IO', `Cannot read the landmarker ${landmarker}: ${(error as Error).message}.`, { fix: 'Check the path of --landmarker.', cause: error });
+      },
+    );
+  }
+  return { detector, landmarks68, ...(descriptor ? { descriptor } : {}), ...(landmarker106 ? { landmarker106 } : {}) };
+}
+
+/** Opens the face front end on onnxruntime-node. */
+export async function createFaceAnalyzer(options: NodeFaceAnalyzerOptions = {}): Promise<NodeFaceAnalyzer> {
+  const device = await chooseDevice(options.device ?? 'auto', options.log);
+  const models = await readFaceModels(options.models ?? faceModelsDirectory(), options.landmarker);
+  const analyzer = await createCoreFaceAnalyzer({
+    runtime: nodeRuntime,
+    models,
+    sessionOptions: {
+      executionProviders: device.executionProviders,
+      graphOptimizationLevel: 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    },
+  });
+  return Object.assign(analyzer, { device });
+}
