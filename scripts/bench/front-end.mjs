@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * Front-end benchmark: align + mask + paste-back of one face in a 1920x1080 frame, fslsd
+ * (TypeScript, one thread) beside the same operations in OpenCV (Debian python3-opencv) measured
+ * in the same run. Prints a table of medians and ratios; writes benchmarks/front-end.json.
+ *
+ *   node scripts/bench/front-end.mjs [--runs N] [--out FILE]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log('Usage: node scripts/bench/front-end.mjs [--runs N] [--out FILE]\n\nTimes align + mask + paste-back on a 1920x1080 frame, fslsd vs OpenCV, medians of N runs (default 9).');
+  process.exit(0);
+}
+const runs = Number(values.runs);
+const out = values.out ?? path.join(root, 'benchmarks', 'front-end.json');
+
+const node = await import(path.join(root, 'packages/node/dist/index.js'));
+// sharp is a dependency of @fslsd/node; resolve it from there (the root has no node_modules of its own).
+const { createRequire } = await import('node:module');
+const sharp = createRequire(path.join(root, 'packages/node/package.json'))('sharp');
+const { alignFace, alignmentPointsFrom68, landmarkFaceMasks, mapPoints, pasteBack, createFaceAnalyzer, readImage } = node;
+
+const work = mkdtempSync(path.join(tmpdir(), 'fslsd-bench-'));
+try {
+  // The frame: the astronaut photo, enlarged 1.5x, on a 1920x1080 background.
+  const framePath = path.join(work, 'frame.png');
+  const photo = path.join(root, 'packages/models/assets/photos/astronaut.png');
+  const face = await sharp(photo).resize(768, 768).png().toBuffer();
+  await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toFile(framePath);
+  const frame = await readImage(framePath);
+  const analyzer = await createFaceAnalyzer({ device: 'cpu' });
+  const [found] = await analyzer.detect(frame);
+  await analyzer.dispose();
+  if (!found) throw new Error('no face in the benchmark frame');
+
+  const median = (fn) => {
+    const times = [];
+    for (let i = 0; i < runs; i += 1) {
+      const start = performance.now();
+      fn();
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  };
+  const points = alignmentPointsFrom68(found.landmarks68);
+  const aligned = alignFace(frame, points);
+  const cropLandmarks68 = mapPoints(found.landmarks68, aligned.toCrop);
+  const masks = landmarkFaceMasks(cropLandmarks68);
+  const fslsd = {
+    align: median(() => alignFace(frame, points)),
+    mask: median(() => landmarkFaceMasks(cropLandmarks68)),
+    pasteBack: median(() => pasteBack({ photo: frame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto })),
+  };
+
+  // The same operations in OpenCV, on the same frame, map and polygon.
+  const brows = cropLandmarks68.slice(17, 27);
+  const browCentre = [brows.reduce((s, p) => s + p[0], 0) / 10, brows.reduce((s, p) => s + p[1], 0) / 10];
+  const chin = cropLandmarks68[8];
+  const job = {
+    frame: framePath, size: 1024, toPhoto: aligned.toPhoto, cropLandmarks68, runs,
+    dilation: 50, radius: 6, narrow: 24, lift: [(browCentre[0] - chin[0]) * 0.2, (browCentre[1] - chin[1]) * 0.2],
+  };
+  const opencv = {};
+  for (const threads of [1, cpus().length]) {
+    const result = spawnSync('/usr/bin/python3', [path.join(root, 'scripts/bench/front_end_opencv.py')], { input: JSON.stringify({ ...job, threads }), encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`OpenCV baseline failed (apt-get install python3-opencv?): ${result.stderr}`);
+    opencv[threads] = JSON.parse(result.stdout);
+  }
+  const total = (r) => r.align + r.mask + r.pasteBack;
+  const rows = ['align', 'mask', 'pasteBack'].map((op) => ({ op, fslsd: fslsd[op], opencv1: opencv[1][op], opencvN: opencv[cpus().length][op] }));
+  rows.push({ op: 'total', fslsd: total(fslsd), opencv1: total(opencv[1]), opencvN: total(opencv[cpus().length]) });
+  const report = {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, opencv: opencv[1].opencv },
+    frame: '1920x1080, one face, 1024^2 crop',
+    runs,
+    rows: rows.map((r) => ({ ...r, ratioVsOpencv1: r.fslsd / r.opencv1, ratioVsOpencvN: r.fslsd / r.opencvN })),
+  };
+  console.log(`front end on a 1920x1080 frame (median of ${runs}; ${report.machine.model}, ${report.machine.cpus} cores)`);
+  console.log('| operation | fslsd (1 thread) ms | OpenCV 1 thread ms | OpenCV ' + cpus().length + ' threads ms | fslsd / OpenCV-1 | fslsd / OpenCV-' + cpus().length + ' |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of report.rows) console.log(`| ${r.op} | ${r.fslsd.toFixed(1)} | ${r.opencv1.toFixed(1)} | ${r.opencvN.toFixed(1)} | ${r.ratioVsOpencv1.toFixed(2)}x | ${r.ratioVsOpencvN.toFixed(2)}x |`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(`${out}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+  (await import('node:fs')).renameSync(`${out}.partial`, out);
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
