@@ -51,7 +51,7 @@ export { alignFace, alignmentPointsFrom68, ffhqQuad, quadToPhoto } from './face/
 export type { AlignedFace, AlignmentPoints, Quad } from './face/alignment.js';
 export { warpAffine, shrinkImage, reflectIndex } from './face/warp.js';
 export type { WarpOptions } from './face/warp.js';
-export { landmarkFaceMasks, dilateSquare, fillConvexPolygon } from './face/face-mask.js';
+export { landmarkFaceMasks, regionFaceMasks, dilateSquare, fillConvexPolygon } from './face/face-mask.js';
 export type { FaceMasks, FaceMaskOptions } from './face/face-mask.js';
 export { pasteBack } from './face/paste-back.js';
 export type { PasteBackInput } from './face/paste-back.js';
@@ -68,7 +68,8 @@ export { detectLandmarks68, IBUG_POINTS } from './face/landmarks-68.js';
 export { faceDescriptor, descriptorDistance, DESCRIPTOR_SIZE } from './face/descriptor.js';
 export { node, valueInfo, floatTensor, makeModel, onnx as onnxProto } from './graph/onnx.js';
 export type { AttributeValue, NodeProto, TensorProto, ValueInfoProto } from './graph/onnx.js';
-export { createFaceAnalyzer, downscaleForLandmarks, cropToPhoto, landmarkMapToPhoto } from './face/front-end.js';
+export { createFaceAnalyzer, downscaleCrop, cropToPhoto, landmarkMapToPhoto } from './face/front-end.js';
+export { PARSER_SIZE, PARSER_CLASSES, INNER_FACE_CLASSES, checkParserContract, parserRegionGraph } from './face/face-parser.js';
 export type { FaceAnalyzer, FaceAnalyzerOptions, FaceModelFiles, PreparedFace, PrepareOptions } from './face/front-end.js';
 export { encodeSourcePhoto, swapPhoto } from './face/photo-swap.js';
 export type { PhotoSource, SwappedFace, PhotoSwapResult, SourcePhotoOptions, PhotoSwapOptions } from './face/photo-swap.js';

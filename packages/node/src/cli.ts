@@ -66,6 +66,8 @@ Options:
   --face-models DIR        front-end models (detector, landmarks, descriptor); default: shipped
   --landmarker FILE        106-point landmarker ONNX for E_le (H3R from the exporter); default:
                            the 68 shipped points mapped into the 106-point layout
+  --parser FILE            face parser ONNX for the inner-face mask (BiSeNet contract: [1,3,512,512]
+                           ImageNet-normalised -> [1,19,512,512]); default: mask from landmarks
   --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
   --split NAME             official | paper | megafs | "source=0-10;direction=0-6" (default official)
   --strength N             scale of the landmark direction n (default 1)
@@ -140,7 +142,7 @@ async function swapCommand(args: string[]): Promise<number> {
     'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
-    'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' },
+    'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.swap);
@@ -149,7 +151,7 @@ async function swapCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'swap');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'swap');
   const aligned = Boolean(values.aligned);
-  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'face-models', 'landmarker'].filter((name) => values[name] !== undefined);
+  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'face-models', 'landmarker', 'parser'].filter((name) => values[name] !== undefined);
   if (aligned && photoOnly.length) throw new UsageError(`--${photoOnly[0]} chooses or finds faces in photos; it has no meaning with --aligned.`, 'swap');
   const alignedOnly = ['mask', 'source-landmarks', 'target-landmarks'].filter((name) => values[name] !== undefined);
   if (!aligned && alignedOnly.length) throw new UsageError(`--${alignedOnly[0]} applies to aligned crops; add --aligned, or leave it out (photos get their landmarks and mask from the front end).`, 'swap');
@@ -201,7 +203,7 @@ async function swapCommand(args: string[]): Promise<number> {
   const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
   const analyzer = aligned
     ? undefined
-    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker: values.landmarker as string | undefined, device, threads, log });
+    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker: values.landmarker as string | undefined, parser: values.parser as string | undefined, device, threads, log });
   try {
     let result: SwapResult;
     let image: RgbImage;
@@ -220,7 +222,7 @@ async function swapCommand(args: string[]): Promise<number> {
       }
       bar.step('finding the target face', 0.6);
       const swapped = await swapPhoto(swapper, analyzer, source, targetImage, { signal, faceIndex, all: Boolean(values.all), reference, minScore });
-      log(`swapped ${swapped.faces.length} of ${swapped.detected.length} face(s) found in the target (landmarks for E_le: ${analyzer.landmarkSource})`);
+      log(`swapped ${swapped.faces.length} of ${swapped.detected.length} face(s) found in the target (E_le landmarks: ${analyzer.landmarkSource}; mask: ${analyzer.maskSource})`);
       result = swapped.faces[0]!.result;
       image = swapped.image;
     }

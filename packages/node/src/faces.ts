@@ -16,6 +16,8 @@ export interface NodeFaceAnalyzerOptions {
   readonly models?: string;
   /** A 106-point landmarker ONNX file (`crop` [1,3,256,256] -> `landmarks` [1,106,2]), e.g. H3R from the exporter. */
   readonly landmarker?: string;
+  /** A face parser ONNX file (BiSeNet contract: [1,3,512,512] -> [1,19,512,512]) for the inner-face mask. */
+  readonly parser?: string;
   /** Default `auto`. */
   readonly device?: Device;
   readonly threads?: number;
@@ -45,7 +47,7 @@ async function readVerified(directory: string, file: string, bytes: number, sha2
 }
 
 /** Reads and verifies the front-end model files of a folder (default: the shipped set). */
-export async function readFaceModels(directory = faceModelsDirectory(), landmarker?: string): Promise<FaceModelFiles> {
+export async function readFaceModels(directory = faceModelsDirectory(), extra: { readonly landmarker?: string; readonly parser?: string } = {}): Promise<FaceModelFiles> {
   const manifestFile = path.join(directory, 'manifest.json');
   const text = await readFile(manifestFile, 'utf8').catch((error: unknown) => {
     throw new FslsdError('MODEL_NOT_FOUND', `No face model manifest at ${manifestFile}.`, { fix: 'Point --face-models at a folder with manifest.json.', cause: error });
@@ -67,22 +69,24 @@ export async function readFaceModels(directory = faceModelsDirectory(), landmark
     throw new FslsdError('MODEL_NOT_FOUND', `${manifestFile} lists no ${detector ? 'face-landmarks-68' : 'face-detector'} model.`, { fix: 'Use the shipped face models folder.' });
   }
   const descriptor = await load('face-descriptor');
-  let landmarker106: Uint8Array | undefined;
-  if (landmarker) {
-    landmarker106 = await readFile(landmarker).then(
+  const readOptional = async (file: string | undefined, flag: string): Promise<Uint8Array | undefined> => {
+    if (!file) return undefined;
+    return readFile(file).then(
       (data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       (error: unknown) => {
-        throw new FslsdError('IO', `Cannot read the landmarker ${landmarker}: ${(error as Error).message}.`, { fix: 'Check the path of --landmarker.', cause: error });
+        throw new FslsdError('IO', `Cannot read ${file}: ${(error as Error).message}.`, { fix: `Check the path given to ${flag}.`, cause: error });
       },
     );
-  }
-  return { detector, landmarks68, ...(descriptor ? { descriptor } : {}), ...(landmarker106 ? { landmarker106 } : {}) };
+  };
+  const landmarker106 = await readOptional(extra.landmarker, '--landmarker');
+  const parser = await readOptional(extra.parser, '--parser');
+  return { detector, landmarks68, ...(descriptor ? { descriptor } : {}), ...(landmarker106 ? { landmarker106 } : {}), ...(parser ? { parser } : {}) };
 }
 
 /** Opens the face front end on onnxruntime-node. */
 export async function createFaceAnalyzer(options: NodeFaceAnalyzerOptions = {}): Promise<NodeFaceAnalyzer> {
   const device = await chooseDevice(options.device ?? 'auto', options.log);
-  const models = await readFaceModels(options.models ?? faceModelsDirectory(), options.landmarker);
+  const models = await readFaceModels(options.models ?? faceModelsDirectory(), { landmarker: options.landmarker, parser: options.parser });
   const analyzer = await createCoreFaceAnalyzer({
     runtime: nodeRuntime,
     models,

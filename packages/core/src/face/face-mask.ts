@@ -157,16 +157,27 @@ export function landmarkFaceMasks(points68: ReadonlyArray<Point>, options: FaceM
     });
   }
   const size = options.size ?? CROP_SIZE;
-  const unit = size / 1024;
-  const dilation = Math.max(1, Math.round((options.dilation ?? 50) * unit));
-  const feather = Math.max(0, Math.round((options.feather ?? 24) * unit));
   const forehead = options.forehead ?? 0.2;
   const brows = points68.slice(17, 27);
   const chin = points68[8]!;
   const browCentre: Point = [brows.reduce((s, p) => s + p[0], 0) / brows.length, brows.reduce((s, p) => s + p[1], 0) / brows.length];
   const lift: Point = [(browCentre[0] - chin[0]) * forehead, (browCentre[1] - chin[1]) * forehead];
   const outline: Point[] = [...points68.slice(0, 17), ...brows, ...brows.map((p): Point => [p[0] + lift[0], p[1] + lift[1]])];
-  const region = fillConvexPolygon(convexHull(outline), size);
+  return regionFaceMasks(fillConvexPolygon(convexHull(outline), size), { ...options, size });
+}
+
+/**
+ * The masks from an undilated inner-face region (1 = face, 0 = not; from the landmark polygon or
+ * a face parser), `size`^2: the official dilation for m_t, and the feathered paste alpha.
+ */
+export function regionFaceMasks(region: Uint8Array, options: Omit<FaceMaskOptions, 'forehead'> = {}): FaceMasks {
+  const size = options.size ?? CROP_SIZE;
+  if (region.length !== size * size) {
+    throw new FslsdError('INVALID_MASK', `The face region has ${region.length} values; a ${size}x${size} crop needs ${size * size}.`, { fix: 'Pass one value per crop pixel.' });
+  }
+  const unit = size / 1024;
+  const dilation = Math.max(1, Math.round((options.dilation ?? 50) * unit));
+  const feather = Math.max(0, Math.round((options.feather ?? 24) * unit));
   const dilated = dilateSquare(region, size, dilation);
   const inner = toFloat(dilated);
   // Two box passes of radius r reach 2r; the pre-dilation leaves that much room inside the

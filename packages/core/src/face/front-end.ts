@@ -17,7 +17,9 @@ import { type Affine, applyAffine, composeAffine, rescaleAffine } from './affine
 import { type DetectOptions, detectFaces } from './detector.js';
 import type { FoundFace } from './found-face.js';
 import { faceDescriptor } from './descriptor.js';
-import { type FaceMaskOptions, type FaceMasks, landmarkFaceMasks } from './face-mask.js';
+import { type FaceMaskOptions, type FaceMasks, landmarkFaceMasks, regionFaceMasks } from './face-mask.js';
+import { PARSER_SIZE, parserRegionGraph } from './face-parser.js';
+import { decodeModel, encodeModel } from '../graph/onnx.js';
 import { encoderLandmarks, mapPoints } from './landmark-layout.js';
 import { detectLandmarks68 } from './landmarks-68.js';
 
@@ -34,6 +36,12 @@ export interface FaceModelFiles {
    * [1,3,256,256] in [-1, 1] -> `landmarks` [1,106,2] in 256^2 crop pixels.
    */
   readonly landmarker106?: Uint8Array;
+  /**
+   * Optional face parser for the inner-face mask (BiSeNet from face-parsing.PyTorch, as the
+   * official code uses), exported to ONNX under the contract in face-parser.ts. Without it the
+   * mask comes from the 68 landmarks.
+   */
+  readonly parser?: Uint8Array;
 }
 
 /** A face ready for the swapper. */
@@ -43,6 +51,8 @@ export interface PreparedFace extends AlignedFace {
   readonly landmarks: Landmarks;
   /** Where `landmarks` came from. */
   readonly landmarkSource: 'mapped-68' | 'landmarker-106';
+  /** Where the masks came from. */
+  readonly maskSource: 'landmarks' | 'parser';
   /** The 68 points in crop pixels. */
   readonly cropLandmarks68: readonly Point[];
   readonly masks: FaceMasks;
@@ -65,6 +75,8 @@ export interface FaceAnalyzer {
   describe(photo: RgbImage, face: FoundFace): Promise<Float32Array>;
   /** Which landmarks feed E_le. */
   readonly landmarkSource: 'mapped-68' | 'landmarker-106';
+  /** Where the inner-face mask comes from. */
+  readonly maskSource: 'landmarks' | 'parser';
   dispose(): Promise<void>;
 }
 
@@ -80,11 +92,14 @@ function dimsOf(session: InferenceSession, output: string): readonly (number | s
   return metadata?.find((m) => m.name === output)?.shape;
 }
 
-/** 1024^2 RGB -> 256^2 planar float in [-1, 1], with the same PIL-bilinear filter as the encoders. */
-export function downscaleForLandmarks(crop: RgbImage, size = LANDMARK_MAP_SIZE): Float32Array {
+/**
+ * Aligned crop -> `size`^2 planar float with the same PIL-bilinear filter as the encoders; in
+ * [-1, 1] (`range` 'signed', the landmarker's input) or 0..255 ('bytes', the parser's input).
+ */
+export function downscaleCrop(crop: RgbImage, size = LANDMARK_MAP_SIZE, range: 'signed' | 'bytes' = 'signed'): Float32Array {
   const factor = crop.width / size;
   if (!Number.isInteger(factor) || crop.height !== crop.width) {
-    throw new FslsdError('INVALID_IMAGE', `The aligned crop is ${crop.width}x${crop.height}; the 106-point landmarker needs a square crop of a multiple of ${size}.`);
+    throw new FslsdError('INVALID_IMAGE', `The aligned crop is ${crop.width}x${crop.height}; it must be square and a multiple of ${size} to downscale.`);
   }
   const taps = triangleTaps(factor);
   const pad = factor / 2;
@@ -125,7 +140,7 @@ export function downscaleForLandmarks(crop: RgbImage, size = LANDMARK_MAP_SIZE):
           s += rows[(c * n + y) * size + i]! * taps[j]!;
           w += taps[j]!;
         }
-        out[c * plane + k * size + i] = (s / w / 255 - 0.5) / 0.5;
+        out[c * plane + k * size + i] = range === 'bytes' ? s / w : (s / w / 255 - 0.5) / 0.5;
       }
     }
   }
@@ -140,6 +155,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
   const landmarker = await open(models.landmarks68);
   const describer = models.descriptor ? await open(models.descriptor) : undefined;
   const landmarker106 = models.landmarker106 ? await open(models.landmarker106) : undefined;
+  const parser = models.parser ? await open(encodeModel(parserRegionGraph(decodeModel(models.parser), CROP_SIZE))) : undefined;
   if (landmarker106) {
     const input = landmarker106.inputNames[0];
     const output = landmarker106.outputNames[0];
@@ -155,6 +171,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
 
   const analyzer: FaceAnalyzer = {
     landmarkSource: landmarker106 ? 'landmarker-106' : 'mapped-68',
+    maskSource: parser ? 'parser' : 'landmarks',
     async detect(photo, detectOptions = {}) {
       throwIfAborted(detectOptions.signal, 'face detection');
       const boxes = await detectFaces(runtime, detector, photo, detectOptions);
@@ -172,10 +189,21 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       throwIfAborted(prepareOptions.signal, 'face alignment');
       const aligned = alignFace(photo, alignmentPointsFrom68(face.landmarks68), size);
       const cropLandmarks68 = mapPoints(face.landmarks68, aligned.toCrop);
-      const masks = landmarkFaceMasks(cropLandmarks68, { ...prepareOptions.mask, size });
+      let masks: FaceMasks;
+      if (parser) {
+        if (size !== CROP_SIZE) throw new FslsdError('INVALID_ARGUMENT', `The face parser works on ${CROP_SIZE}^2 crops, not ${size}^2.`, { fix: 'Leave the crop size at its default.' });
+        const pixels = downscaleCrop(aligned.crop, PARSER_SIZE, 'bytes');
+        const results = await parser.run({ pixels: new runtime.Tensor('float32', pixels, [1, 3, PARSER_SIZE, PARSER_SIZE]) });
+        const values = (results.region as Tensor).data as Float32Array;
+        const region = new Uint8Array(size * size);
+        for (let i = 0; i < region.length; i += 1) region[i] = values[i]! >= 0.5 ? 1 : 0;
+        masks = regionFaceMasks(region, { ...prepareOptions.mask, size });
+      } else {
+        masks = landmarkFaceMasks(cropLandmarks68, { ...prepareOptions.mask, size });
+      }
       let landmarks: Landmarks;
       if (landmarker106) {
-        const crop = downscaleForLandmarks(aligned.crop);
+        const crop = downscaleCrop(aligned.crop);
         const results = await landmarker106.run({ crop: new runtime.Tensor('float32', crop, [1, 3, LANDMARK_MAP_SIZE, LANDMARK_MAP_SIZE]) });
         const tensor = results.landmarks as Tensor;
         const data = tensor.data as Float32Array;
@@ -186,7 +214,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       } else {
         landmarks = encoderLandmarks(cropLandmarks68, 'ibug-68', size);
       }
-      return { ...aligned, face, landmarks, landmarkSource: analyzer.landmarkSource, cropLandmarks68, masks };
+      return { ...aligned, face, landmarks, landmarkSource: analyzer.landmarkSource, maskSource: analyzer.maskSource, cropLandmarks68, masks };
     },
     async describe(photo, face) {
       if (!describer) {
@@ -197,7 +225,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       return faceDescriptor(runtime, describer, photo, face.landmarks68);
     },
     async dispose() {
-      for (const session of [detector, landmarker, describer, landmarker106]) await session?.release();
+      for (const session of [detector, landmarker, describer, landmarker106, parser]) await session?.release();
     },
   };
   return analyzer;
