@@ -10,7 +10,7 @@ import {
 } from '@fslsd/core';
 import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import { createFaceAnalyzer } from './faces.js';
-import { readAlignedCrop, readImage, readMask, refuseExisting, writeImage } from './image-io.js';
+import { readAlignedCrop, readImage, readMask, readPhoto, refuseExisting, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
@@ -189,7 +189,8 @@ async function swapCommand(args: string[]): Promise<number> {
   const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   // One after the other, so the first problem in argument order is the one reported, every time.
   const sourceImage = aligned ? await readAlignedCrop(values.source as string) : await readImage(values.source as string);
-  const targetImage = aligned ? await readAlignedCrop(values.target as string) : await readImage(values.target as string);
+  const targetPhoto = aligned ? { image: await readAlignedCrop(values.target as string) } : await readPhoto(values.target as string);
+  const targetImage = targetPhoto.image;
   const referenceImage = values.reference ? await readImage(values.reference as string) : undefined;
   const sourceLandmarks = aligned ? await landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source') : undefined;
   const targetLandmarks = aligned ? await landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target') : undefined;
@@ -228,7 +229,7 @@ async function swapCommand(args: string[]): Promise<number> {
     }
     bar.step('writing', 0.95);
     if (sideOut) await writeImage(sideOut, tensorToImage(result.sideOutput));
-    const written = await writeImage(out, image);
+    const written = await writeImage(out, image, targetPhoto.icc ? { icc: targetPhoto.icc } : {});
     bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${result.split.name}`);
     if (swapper.models === 'tiny') log('the tiny set is untrained: the image shows the pipeline works, not a real swap (see README: converting the official checkpoints).');
     if (sideOut) console.log(sideOut);

@@ -3,7 +3,7 @@
  * a temporary name and renamed (never half-written), and labelled as synthetic media.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CROP_SIZE, FslsdError, type MaskImage, type RgbImage, syntheticMediaXmp } from '@fslsd/core';
@@ -30,6 +30,25 @@ export async function readImage(file: string): Promise<RgbImage> {
   } catch (error) {
     throw decodeError(file, error);
   }
+}
+
+/** A photo as the pipeline reads it, with the colour profile it came with. */
+export interface Photo {
+  /** 8-bit sRGB pixels, upright. */
+  readonly image: RgbImage;
+  /** The embedded ICC profile of an RGB photo, if any: pass it to writeImage to keep it. */
+  readonly icc?: Uint8Array;
+}
+
+/**
+ * Reads a photo like {@link readImage} and keeps its embedded ICC profile (RGB photos only; CMYK
+ * and grey photos are converted to sRGB and lose theirs).
+ */
+export async function readPhoto(file: string): Promise<Photo> {
+  const image = await readImage(file);
+  const metadata = await sharp(file, { limitInputPixels: PIXEL_LIMIT }).metadata().catch(() => undefined);
+  const icc = metadata?.icc && metadata.channels !== undefined && metadata.channels >= 3 && metadata.space !== 'cmyk' ? new Uint8Array(metadata.icc) : undefined;
+  return icc ? { image, icc } : { image };
 }
 
 /**
@@ -78,6 +97,11 @@ export async function refuseExisting(file: string): Promise<void> {
 export interface WriteOptions {
   /** Overwrite an existing file. Default true for the library; the CLI asks for --force. */
   readonly overwrite?: boolean;
+  /**
+   * An ICC profile to keep (from {@link readPhoto}): the sRGB pixels are converted into it and it
+   * is embedded, so the output shows the colours of the input. Without one, sRGB is written.
+   */
+  readonly icc?: Uint8Array;
 }
 
 /**
@@ -92,16 +116,24 @@ export async function writeImage(file: string, image: RgbImage, options: WriteOp
   if (!format) throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" files: ${file}.`, { fix: 'End the output name with .png, .jpg or .webp.' });
   if (options.overwrite === false) await refuseExisting(target);
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.partial${extension}`);
+  const profile = options.icc ? `${temporary}.icc` : undefined;
   try {
-    await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-      .removeAlpha()
+    let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).removeAlpha();
+    if (profile) {
+      // sharp takes a profile by file name; the file lives only as long as this write.
+      await writeFile(profile, options.icc!);
+      pipeline = pipeline.withIccProfile(profile);
+    }
+    await pipeline
       .withXmp(syntheticMediaXmp())
       .toFormat(format)
       .toFile(temporary);
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });
+    if (profile) await rm(profile, { force: true });
     throw new FslsdError('IO', `Cannot write ${file}: ${(error as Error).message}.`, { fix: 'Check that the folder exists and is writable.', cause: error });
   }
+  if (profile) await rm(profile, { force: true });
   return target;
 }

@@ -198,6 +198,34 @@ describe('the CLI on photos', () => {
     near([cx, cy], [141.6 + 242.7 / 2, 139.5 + 209.8 / 2], 40);
   });
 
+  it('keeps the target\'s colour profile: a Display P3 photo comes back in P3, unchanged outside the face', async () => {
+    const p3 = path.join(work, 'p3.png');
+    await sharp(hopperFile).withIccProfile('p3').png().toFile(p3);
+    const input = await sharp(p3).metadata();
+    const out = path.join(work, 'p3-out.png');
+    const result = run('swap', '--source', astronautFile, '--target', p3, '--out', out, '--device', 'cpu', '--quiet');
+    expect(result.status).toBe(0);
+    const output = await sharp(out).metadata();
+    expect(Buffer.compare(output.icc!, input.icc!)).toBe(0);
+    // Native (P3) values: the sRGB round trip moves an unchanged pixel by at most one level.
+    const before = await sharp(p3).keepIccProfile().raw().toBuffer();
+    const after = await sharp(out).keepIccProfile().raw().toBuffer();
+    let worstOutside = 0;
+    let changedInside = 0;
+    for (let p = 0; p < 512 * 600; p += 1) {
+      const x = p % 512;
+      const y = Math.floor(p / 512);
+      const inFace = x > 100 && x < 420 && y > 80 && y < 420;
+      for (let c = 0; c < 3; c += 1) {
+        const d = Math.abs(before[p * 3 + c]! - after[p * 3 + c]!);
+        if (!inFace) worstOutside = Math.max(worstOutside, d);
+        else if (d > 8) changedInside += 1;
+      }
+    }
+    expect(worstOutside).toBeLessThanOrEqual(1);
+    expect(changedInside).toBeGreaterThan(1000);
+  });
+
   it('fslsd detect prints the faces as JSON', () => {
     const result = run('detect', groupFile, '--device', 'cpu');
     expect(result.status).toBe(0);
