@@ -4,6 +4,9 @@ Official weights:
     python3 -m fslsd_reference.export --checkpoint CELEBA-HQ-1024.pt --psp psp_ffhq_encode.pt --out DIR
 Deterministic random weights (same architecture, any width):
     python3 -m fslsd_reference.export --random-init --seed 1 --width 0.0625 --out DIR
+The H3R 106-point landmarker (landmarker-106.onnx), alone or added to either set above:
+    python3 -m fslsd_reference.export --h3r-checkpoint models/lapa/hrnet18_256x256_p2/model.pth --out DIR
+    python3 -m fslsd_reference.export --h3r-random --seed 1 --width 0.125 --out DIR
 """
 
 import argparse
@@ -22,6 +25,7 @@ from onnx import helper, numpy_helper, TensorProto
 from torch import nn
 
 from .encoders import PspEncoder
+from .h3r import H3RLandmarker, build_random as build_random_h3r, load_h3r_checkpoint
 from .layers import FusedLeakyReLU
 from .networks import Networks, build_networks, load_fslsd_checkpoint, load_psp_checkpoint
 from .stylegan2 import NoiseInjection, ToRGB
@@ -40,6 +44,16 @@ LICENCE_OFFICIAL = {
     "spdx": "NOASSERTION",
     "note": "Converted from the official FSLSD checkpoint (no licence stated by its authors) and pSp's "
             "psp_ffhq_encode.pt (MIT). You must own the checkpoints; do not redistribute without permission.",
+}
+
+
+LANDMARKER_ID = "landmarker-106"
+LANDMARKER_DESCRIPTION = ("H3R 106-point landmarks (LaPa layout, HRNet heatmaps, top-9 soft-argmax, flip test): "
+                          "aligned face 256^2 in [-1,1] -> (x, y) in crop pixels")
+LICENCE_H3R = {
+    "spdx": "NOASSERTION",
+    "note": "Converted from an H3R LaPa model.pth (baoshengyu/H3R; its setup.py declares MIT, the repository has no "
+            "licence file). You must own the checkpoint; do not redistribute without permission.",
 }
 
 
@@ -190,6 +204,7 @@ VALUE_RANGES = {
     ("psp-encoder", "image"): [-1, 1],
     ("landmark-encoder", "landmark_maps"): [0, 1],
     ("target-encoder", "image"): [-1, 1],
+    (LANDMARKER_ID, "crop"): [-1, 1],
 }
 
 
@@ -201,51 +216,70 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def export_networks(networks: Networks, out_dir: str, storage: str, set_name: str, licence: dict, provenance: dict, log=print) -> dict:
+def export_graph(model_id: str, module: nn.Module, inputs: tuple, input_names: list, output_names: list, description: str,
+                 path: str, storage: str, log=print) -> dict:
+    """Exports one graph to ``path`` and returns its manifest entry (file, size, digest, contract)."""
+    log(f"exporting {model_id} ...")
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = os.path.join(scratch, "raw.onnx")
+        with torch.no_grad():
+            torch.onnx.export(module, inputs, raw, input_names=input_names, output_names=output_names,
+                              opset_version=OPSET, do_constant_folding=False)
+        model = onnx.load(raw)
+        outputs = module(*inputs)
+    # Tracing without constant folding leaves symbolic output sizes; the pipeline's
+    # contracts are static, so state the shapes the reference actually produced.
+    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    for value, tensor in zip(model.graph.output, outputs):
+        dims = value.type.tensor_type.shape.dim
+        del dims[:]
+        for size in tensor.shape:
+            dims.add().dim_value = int(size)
+    if storage == "float16":
+        store_float16(model)
+    model.producer_name = "fslsd_reference.export"
+    model.doc_string = description
+    onnx.checker.check_model(model)
+    partial = path + ".partial"
+    onnx.save(model, partial)
+    os.replace(partial, path)
+    contract = {
+        "inputs": [tensor_contract(v) for v in model.graph.input if v.name in input_names],
+        "outputs": [tensor_contract(v) for v in model.graph.output],
+    }
+    for tensor in contract["inputs"]:
+        if (model_id, tensor["name"]) in VALUE_RANGES:
+            tensor["range"] = VALUE_RANGES[(model_id, tensor["name"])]
+    return {
+        "id": model_id,
+        "file": os.path.basename(path),
+        "bytes": os.path.getsize(path),
+        "sha256": sha256_of(path),
+        "description": description,
+        "parameters": getattr(module, "parameter_count", None) or sum(p.numel() for p in module.parameters()),
+        **contract,
+    }
+
+
+def export_landmarker(landmarker: H3RLandmarker, path: str, storage: str, log=print) -> dict:
+    """The H3R 106-point landmarker as ``landmarker-106``: crop [1,3,256,256] in [-1,1] -> landmarks [1,106,2]."""
+    landmarker.eval()
+    return export_graph(LANDMARKER_ID, landmarker, (torch.zeros(1, 3, 256, 256),), ["crop"], ["landmarks"],
+                        LANDMARKER_DESCRIPTION + ("" if landmarker.flip_test else " (flip test off)"), path, storage, log)
+
+
+def export_networks(networks: Networks, out_dir: str, storage: str, set_name: str, licence: dict, provenance: dict, log=print,
+                    landmarker: dict = None) -> dict:
+    """``networks`` may be None when only the landmarker is exported. ``landmarker``:
+    {"module": H3RLandmarker, "licence": {...}, "provenance": {...}} adds ``landmarker-106``."""
     os.makedirs(out_dir, exist_ok=True)
     entries = []
-    for model_id, module, inputs, input_names, output_names, description in graph_specs(networks):
+    for model_id, module, inputs, input_names, output_names, description in (graph_specs(networks) if networks is not None else []):
         path = os.path.join(out_dir, f"{model_id}.onnx")
-        log(f"exporting {model_id} ...")
-        with tempfile.TemporaryDirectory() as scratch:
-            raw = os.path.join(scratch, "raw.onnx")
-            with torch.no_grad():
-                torch.onnx.export(module, inputs, raw, input_names=input_names, output_names=output_names,
-                                  opset_version=OPSET, do_constant_folding=False)
-            model = onnx.load(raw)
-            outputs = module(*inputs)
-        # Tracing without constant folding leaves symbolic output sizes; the pipeline's
-        # contracts are static, so state the shapes the reference actually produced.
-        outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-        for value, tensor in zip(model.graph.output, outputs):
-            dims = value.type.tensor_type.shape.dim
-            del dims[:]
-            for size in tensor.shape:
-                dims.add().dim_value = int(size)
-        if storage == "float16":
-            store_float16(model)
-        model.producer_name = "fslsd_reference.export"
-        model.doc_string = description
-        onnx.checker.check_model(model)
-        partial = path + ".partial"
-        onnx.save(model, partial)
-        os.replace(partial, path)
-        contract = {
-            "inputs": [tensor_contract(v) for v in model.graph.input if v.name in input_names],
-            "outputs": [tensor_contract(v) for v in model.graph.output],
-        }
-        for tensor in contract["inputs"]:
-            if (model_id, tensor["name"]) in VALUE_RANGES:
-                tensor["range"] = VALUE_RANGES[(model_id, tensor["name"])]
-        entries.append({
-            "id": model_id,
-            "file": os.path.basename(path),
-            "bytes": os.path.getsize(path),
-            "sha256": sha256_of(path),
-            "description": description,
-            "parameters": getattr(module, "parameter_count", None) or sum(p.numel() for p in module.parameters()),
-            **contract,
-        })
+        entries.append(export_graph(model_id, module, inputs, input_names, output_names, description, path, storage, log))
+    if landmarker is not None:
+        entry = export_landmarker(landmarker["module"], os.path.join(out_dir, f"{LANDMARKER_ID}.onnx"), storage, log)
+        entries.append({**entry, "licence": landmarker["licence"], "provenance": landmarker["provenance"]})
     manifest = {
         "format": FORMAT,
         "set": set_name,
@@ -263,6 +297,30 @@ def export_networks(networks: Networks, out_dir: str, storage: str, set_name: st
     return manifest
 
 
+def build_landmarker(args, parser) -> dict:
+    """The --h3r-* options -> {"module", "licence", "provenance"}, or None."""
+    if args.h3r_checkpoint and args.h3r_random:
+        parser.error("give --h3r-checkpoint or --h3r-random, not both")
+    if args.h3r_checkpoint:
+        detector = load_h3r_checkpoint(torch.load(args.h3r_checkpoint, map_location="cpu"))
+        licence = LICENCE_H3R
+        provenance = {"kind": "official", "checkpoint": os.path.basename(args.h3r_checkpoint), "arch": detector.arch,
+                      "torch": torch.__version__}
+    elif args.h3r_random:
+        detector = build_random_h3r(args.seed, args.width)
+        licence = LICENCE_RANDOM
+        provenance = {"kind": "random-init", "seed": args.seed, "width": args.width, "arch": detector.arch, "torch": torch.__version__}
+    else:
+        return None
+    if args.weights == "float16":
+        with torch.no_grad():
+            for tensor in list(detector.parameters()) + list(detector.buffers()):
+                if tensor.dtype == torch.float32:
+                    tensor.copy_(tensor.half().float())
+    provenance["flipTest"] = not args.h3r_no_flip_test
+    return {"module": H3RLandmarker(detector, flip_test=not args.h3r_no_flip_test), "licence": licence, "provenance": provenance}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m fslsd_reference.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -270,25 +328,33 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", help="official CELEBA-HQ-1024.pt (encoder_lmk, encoder_target, generator, decoder, bald_model)")
     parser.add_argument("--psp", help="pSp checkpoint psp_ffhq_encode.pt")
     parser.add_argument("--random-init", action="store_true", help="deterministic random weights instead of checkpoints")
-    parser.add_argument("--seed", type=int, default=1, help="seed for --random-init (default 1)")
-    parser.add_argument("--width", type=float, default=1.0, help="channel width multiplier for --random-init (default 1 = official)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for --random-init / --h3r-random (default 1)")
+    parser.add_argument("--width", type=float, default=1.0,
+                        help="channel width multiplier for --random-init / --h3r-random (default 1 = official)")
     parser.add_argument("--weights", choices=["float32", "float16"], default="float32",
                         help="weight storage; float16 rounds weights to float16 values and stores them so (compute stays float32)")
     parser.add_argument("--set-name", default=None, help="name recorded in the manifest")
+    parser.add_argument("--h3r-checkpoint", metavar="PATH",
+                        help="also export landmarker-106.onnx from an H3R LaPa model.pth (hrnet18 or hrnet32, 106 points)")
+    parser.add_argument("--h3r-random", action="store_true", help="also export landmarker-106.onnx with random weights (--seed, --width)")
+    parser.add_argument("--h3r-no-flip-test", action="store_true",
+                        help="landmarker without H3R's flip-test averaging (half the compute; not what H3R does by default)")
     args = parser.parse_args(argv)
     torch.set_grad_enabled(False)
+    if not (0 < args.width <= 1) or not math.isfinite(args.width):
+        parser.error("--width must be in (0, 1]")
+    landmarker = build_landmarker(args, parser)
+    networks = None
     if args.random_init:
         if args.checkpoint or args.psp:
             parser.error("--random-init excludes --checkpoint/--psp")
-        if not (0 < args.width <= 1) or not math.isfinite(args.width):
-            parser.error("--width must be in (0, 1]")
         networks = build_reference(args.seed, args.width, args.weights)
         licence = LICENCE_RANDOM
         provenance = {"kind": "random-init", "seed": args.seed, "width": args.width, "torch": torch.__version__}
         set_name = args.set_name or f"random-w{args.width:g}-s{args.seed}"
-    else:
+    elif args.checkpoint or args.psp or landmarker is None:
         if not (args.checkpoint and args.psp):
-            parser.error("give --checkpoint and --psp, or --random-init")
+            parser.error("give --checkpoint and --psp, or --random-init (or only --h3r-checkpoint / --h3r-random)")
         networks = build_networks(Width(1.0))
         load_fslsd_checkpoint(networks, torch.load(args.checkpoint, map_location="cpu"))
         load_psp_checkpoint(networks.psp_encoder, torch.load(args.psp, map_location="cpu"))
@@ -298,8 +364,12 @@ def main(argv=None) -> int:
         provenance = {"kind": "official", "checkpoint": os.path.basename(args.checkpoint), "psp": os.path.basename(args.psp),
                       "torch": torch.__version__}
         set_name = args.set_name or "official"
+    else:  # the landmarker alone
+        licence, provenance = landmarker["licence"], landmarker["provenance"]
+        kind = provenance["kind"]
+        set_name = args.set_name or ("h3r-official" if kind == "official" else f"h3r-random-w{args.width:g}-s{args.seed}")
     export_networks(networks, args.out, args.weights, set_name, licence, provenance,
-                    log=lambda m: print(m, file=sys.stderr))
+                    log=lambda m: print(m, file=sys.stderr), landmarker=landmarker)
     print(os.path.join(args.out, "manifest.json"))
     return 0
 

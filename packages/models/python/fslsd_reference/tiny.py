@@ -4,8 +4,12 @@
     python3 -m fslsd_reference.tiny --check    # re-export into a temp dir, compare with what is shipped
 
 The check also runs the reference's self-tests (official parameter counts, strict loading of
-DDP-prefixed checkpoints, the two modulated-conv formulations agree) and ends with the line
-"N passed, N failed".
+DDP-prefixed checkpoints, the two modulated-conv formulations agree, H3R's parameter names and
+strict loading) and ends with the line "N passed, N failed".
+
+Besides the tiny set, this writes fixtures/landmarker-106-tiny.onnx (a random-init H3R
+landmarker, width 0.125, seed 11) and fixtures/landmarker-106-tiny.json (its manifest entry,
+the test input and the points the PyTorch reference computes for it).
 """
 
 import argparse
@@ -19,18 +23,39 @@ import tempfile
 import numpy as np
 import torch
 
-from . import export, fixtures
+from PIL import Image
+
+from . import export, fixtures, h3r
+from .preprocess import image_to_tensor
 from .networks import build_networks, load_fslsd_checkpoint, load_psp_checkpoint, parameter_count, FSLSD_CHECKPOINT_KEYS
 from .stylegan2 import ModulatedConv2d
 
 SEED = 1
 WIDTH = 0.0625
 WEIGHTS = "float16"
+# The landmarker fixture. Seed 11 because, of seeds 1..30 at this width, it leaves the widest
+# smallest gap (2.1e-5, logits have std ~1) between the 9th and 10th largest logit of any heatmap
+# on the fixture input: random heatmaps are flat, and a runtime that swapped those two cells would
+# move a point. The gap is recorded in the fixture as minTopkMargin.
+H3R_SEED = 11
+H3R_WIDTH = 0.125
+H3R_FIXTURE = "landmarker-106-tiny"
+H3R_SAMPLE = "astronaut.png"
 PACKAGE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OFFICIAL_PARAMETERS = {
     "psp_encoder": 267_136_704, "landmark_encoder": 108_554_496, "latent_editor": 4_727_808,
     "generator": 30_370_060, "target_encoder": 8_647_232, "decoder": 14_941_619,
 }
+# H3R LaPa hrnet18_256x256_p2 (baoshengyu/H3R models/lapa/hrnet18_256x256_p2/model.pth) at width 1.
+# 9,692,940 parameters: the H3R README gives 9.69M for HRNet-W18 on LaPa (and 9.67M for the 68-point
+# 300W model: 20,520 fewer = 270 x 2 x (106 - 68) head weights). 1837 state-dict entries (919
+# parameters + 918 batch-norm buffers). The digest is over "name [shape]" lines in state-dict order;
+# it equals the digest of torchalign's own FacialLandmarkDetector (hrnet18, OUT_CHANNEL 106) built
+# from H3R's source at commit 52a8bde, which has the same 1837 keys, order and shapes; H3R's api.py
+# loads model.pth into that model with strict=True. (The file, 39,287,626 bytes per its git-lfs pointer, holds
+# 38.9 MB of tensors.)
+H3R_OFFICIAL = {"parameters": 9_692_940, "entries": 1837,
+                "names": "4afdd4402716fc78e1ec4806fa50b3eff3d0c803195f8c075789ef7cb7c2cbb1"}
 
 
 def generate(package: str, log=print) -> None:
@@ -40,6 +65,56 @@ def generate(package: str, log=print) -> None:
     export.export_networks(networks, os.path.join(package, "tiny"), WEIGHTS, "tiny", export.LICENCE_RANDOM, provenance, log=log)
     fixtures.main(["--samples", os.path.join(package, "assets", "samples"), "--out", os.path.join(package, "fixtures"),
                    "--seed", str(SEED), "--width", str(WIDTH), "--weights", WEIGHTS])
+    generate_landmarker(package, log=log)
+
+
+def landmarker_input(package: str) -> np.ndarray:
+    """The fixture's crop: the 1024^2 sample shrunk to 256^2 by PIL's bilinear filter, uint8 RGB."""
+    image = Image.open(os.path.join(package, "assets", "samples", H3R_SAMPLE)).convert("RGB")
+    return np.asarray(image.resize((256, 256), Image.Resampling.BILINEAR))
+
+
+def generate_landmarker(package: str, log=print) -> None:
+    """fixtures/landmarker-106-tiny.onnx and .json."""
+    torch.set_grad_enabled(False)
+    out = os.path.join(package, "fixtures")
+    os.makedirs(out, exist_ok=True)
+    landmarker = h3r.H3RLandmarker(h3r.build_random(H3R_SEED, H3R_WIDTH))
+    entry = export.export_landmarker(landmarker, os.path.join(out, H3R_FIXTURE + ".onnx"), "float32", log=log)
+    rgb = landmarker_input(package)
+    crop = image_to_tensor(rgb)
+    points = landmarker(crop)
+    normalised = landmarker.normalise(crop)
+    both = torch.cat([normalised, torch.flip(normalised, [3])])
+    passes = landmarker.detector(both)
+    top = landmarker.detector.heatmaps(both).flatten(2).topk(h3r.TOPK + 1, dim=-1).values
+    fixture = {
+        "about": "Random-init H3R landmarker (untrained: the points mean nothing) and what the PyTorch reference "
+                 "computes for one input, for ONNX parity checks. Regenerate: cd packages/models/python && "
+                 "python3 -m fslsd_reference.tiny",
+        "model": entry,
+        "reference": {"seed": H3R_SEED, "width": H3R_WIDTH, "arch": landmarker.detector.arch, "weights": "float32",
+                      "flipTest": landmarker.flip_test, "torch": torch.__version__},
+        "input": {
+            "image": f"assets/samples/{H3R_SAMPLE}",
+            "resize": "PIL Image.resize((256, 256), BILINEAR) of the 1024x1024 RGB image, uint8",
+            "tensor": "crop = (rgb / 255 - 0.5) / 0.5, NCHW float32 [1, 3, 256, 256]",
+            "rgbSha256": hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).hexdigest(),
+            "rgbSample": fixtures.encode(rgb[::32, ::32].astype(np.float32)),
+        },
+        "outputs": {
+            "landmarks": fixtures.encode(points[0]),
+            "direct": fixtures.encode(passes[0]),
+            "mirroredRaw": fixtures.encode(passes[1]),
+            "minTopkMargin": float((top[..., h3r.TOPK - 1] - top[..., h3r.TOPK]).min()),
+        },
+        "tolerance": {"landmarksMaxAbs": 1e-4},
+    }
+    path = os.path.join(out, H3R_FIXTURE + ".json")
+    with open(path + ".partial", "w") as handle:
+        json.dump(fixture, handle, indent=1)
+        handle.write("\n")
+    os.replace(path + ".partial", path)
 
 
 def digest(path: str) -> str:
@@ -105,12 +180,40 @@ def self_tests():
         results.append(("strict loading of DDP-prefixed FSLSD + pSp checkpoints", False, repr(error)))
     del full, fresh, checkpoint, psp_checkpoint
 
+    results.extend(h3r_self_tests())
+
     with torch.no_grad():
         for upsample in (False, True):
             conv = ModulatedConv2d(16, 8, 3, upsample=upsample)
             x, style = torch.randn(2, 16, 9, 9), torch.randn(2, 512)
             error = float((conv(x, style) - conv.forward_per_sample_weights(x, style)).abs().max())
             results.append((f"modulated conv, activation form == per-sample weights (upsample={upsample})", error < 1e-5, f"max abs {error:.2e}"))
+    return results
+
+
+def h3r_self_tests():
+    torch.manual_seed(0)
+    results = []
+    detector = h3r.FacialLandmarkDetector()
+    state = detector.state_dict()
+    names = hashlib.sha256("\n".join(f"{k} {list(v.shape)}" for k, v in state.items()).encode()).hexdigest()
+    found = {"parameters": parameter_count(detector), "entries": len(state), "names": names}
+    results.append(("H3R hrnet18 LaPa: parameter count and state-dict names match the released model.pth",
+                    found == H3R_OFFICIAL, "" if found == H3R_OFFICIAL else str(found)))
+    # model.pth as released (a plain state dict) and as saved from DataParallel.
+    original = {k: torch.randn(v.shape) if v.is_floating_point() else v.clone() for k, v in state.items()}
+    problems = []
+    for label, checkpoint in (("plain", dict(original)), ("module.-prefixed", {f"module.{k}": v for k, v in original.items()})):
+        try:
+            loaded = h3r.load_h3r_checkpoint(checkpoint).state_dict()
+            if list(loaded) != list(original) or not all(torch.equal(loaded[k], original[k]) for k in original):
+                problems.append(f"{label}: tensors differ")
+        except Exception as error:  # noqa: BLE001 - reported as a failed check
+            problems.append(f"{label}: {error!r}")
+    results.append(("H3R strict state-dict round trip (plain and module.-prefixed)", not problems, "; ".join(problems)))
+    order = h3r.LAPA_FLIP_ORDER
+    involution = sorted(order) == list(range(h3r.POINTS)) and all(order[order[i]] == i for i in range(h3r.POINTS))
+    results.append(("H3R LaPa flip order is a pairing of the 106 points", involution, ""))
     return results
 
 
@@ -148,6 +251,14 @@ def main(argv=None) -> int:
         report("fixtures/parity.json matches the reference", not problems, "; ".join(problems[:5]))
         report("fixtures/parity-mask.png matches", digest(os.path.join(args.package, "fixtures", "parity-mask.png")) ==
                digest(os.path.join(scratch, "fixtures", "parity-mask.png")))
+        shipped_onnx = os.path.join(args.package, "fixtures", H3R_FIXTURE + ".onnx")
+        fresh_onnx = os.path.join(scratch, "fixtures", H3R_FIXTURE + ".onnx")
+        ok = os.path.exists(shipped_onnx) and digest(shipped_onnx) == digest(fresh_onnx)
+        report(f"fixtures/{H3R_FIXTURE}.onnx re-exports byte-identical", ok, "" if ok else "sha256 differs: run python3 -m fslsd_reference.tiny")
+        shipped_json = os.path.join(args.package, "fixtures", H3R_FIXTURE + ".json")
+        problems = (compare_fixture(shipped_json, os.path.join(scratch, "fixtures", H3R_FIXTURE + ".json"))
+                    if os.path.exists(shipped_json) else ["missing: run python3 -m fslsd_reference.tiny"])
+        report(f"fixtures/{H3R_FIXTURE}.json matches the reference", not problems, "; ".join(problems[:5]))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
