@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run demo`: install + build if needed, then swap the astronaut's face onto Grace Hopper's
-// sample crop with the bundled tiny reference models. The CLI prints the written path last.
+// `npm run demo`: install + build if needed, then swap Grace Hopper's face into the astronaut
+// photo (whole photos: detection, alignment, paste-back) with the bundled tiny reference models.
+// The CLI prints the written path last.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -18,12 +19,13 @@ const args = [
   'packages/node/dist/cli.js',
   'swap',
   '--source',
-  'packages/models/assets/samples/astronaut.png',
+  'packages/models/assets/photos/hopper.jpg',
   '--target',
-  'packages/models/assets/samples/hopper.png',
+  'packages/models/assets/photos/astronaut.png',
   '--out',
   'out/demo.png',
-  '--aligned',
+  '--side-output',
+  'out/demo-side-output.png',
   // The demo is meant to be run again and again: replace the previous result.
   '--force',
   ...process.argv.slice(2),
