@@ -22,8 +22,8 @@ export { CROP_SIZE, checkCrop, imageToTensor, tensorToImage } from './image/tens
 export type { RgbImage, ImageTensor } from './image/tensor.js';
 export { defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
 export type { MaskImage } from './mask/inner-mask.js';
-export { MODEL_CONTRACTS, MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
-export type { ModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
+export { MODEL_CONTRACTS, MODEL_IDS, OPTIONAL_MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
+export type { ModelId, OptionalModelId, AnyModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
 export type { ModelEntry, ModelSet, ModelLoadOptions, ModelLoadProgress } from './model-set.js';
 export { FEATURE_SIZES, blendGraph } from './graph/blend.js';
 export type { BlendGraphOptions } from './graph/blend.js';

@@ -1,8 +1,8 @@
-import type { ModelId, TensorContract } from './contracts/contract.js';
+import type { AnyModelId, TensorContract } from './contracts/contract.js';
 
 /** One model file as a manifest lists it. */
 export interface ModelEntry {
-  readonly id: ModelId;
+  readonly id: AnyModelId;
   readonly file: string;
   /** Exact size in bytes. */
   readonly bytes: number;
@@ -15,7 +15,7 @@ export interface ModelEntry {
 
 /** Progress of fetching or reading one model. */
 export interface ModelLoadProgress {
-  readonly id: ModelId;
+  readonly id: AnyModelId;
   readonly status: 'initiate' | 'progress' | 'done';
   readonly loaded: number;
   readonly total: number;
@@ -36,5 +36,5 @@ export interface ModelSet {
   readonly name: string;
   readonly entries: readonly ModelEntry[];
   /** The verified bytes of model `id`. */
-  load(id: ModelId, options?: ModelLoadOptions): Promise<Uint8Array>;
+  load(id: AnyModelId, options?: ModelLoadOptions): Promise<Uint8Array>;
 }

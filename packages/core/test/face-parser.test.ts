@@ -10,7 +10,7 @@ import { MODELS_DIR, ort, readRgbPng, runtime } from './helpers.js';
  * normalised red channel and whose other logits are fixed, so a pixel is skin exactly when its
  * red value exceeds ImageNet's red mean (0.485 * 255 = 123.675).
  */
-function redParser(classes = PARSER_CLASSES.length, side = 512): ModelProto {
+function redParser(classes: number = PARSER_CLASSES.length, side = 512): ModelProto {
   const weight = new Float32Array(classes * 3);
   const bias = new Float32Array(classes).fill(-100);
   weight[1 * 3 + 0] = 10; // skin <- red

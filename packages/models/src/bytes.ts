@@ -1,4 +1,4 @@
-import type { ModelId, ModelLoadOptions, ModelSet } from '@fslsd/core';
+import type { AnyModelId, ModelLoadOptions, ModelSet } from '@fslsd/core';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { checkIntegrity, sha256Hex } from './verify.js';
 
@@ -11,7 +11,7 @@ export function modelSetFromBytes(manifestJson: unknown, files: Readonly<Record<
   return {
     name: manifest.set,
     entries: manifest.models,
-    async load(id: ModelId, options: ModelLoadOptions = {}) {
+    async load(id: AnyModelId, options: ModelLoadOptions = {}) {
       const entry = manifestEntry(manifest, id, origin);
       options.onProgress?.({ id, status: 'initiate', loaded: 0, total: entry.bytes });
       const bytes = files[entry.file] ?? new Uint8Array(0);

@@ -2,7 +2,7 @@
  * Model manifests: which files make a model set, with size, sha256, contract, licence and
  * provenance. Written by the Python exporter (`fslsd_reference.export`), read here.
  */
-import { FslsdError, MODEL_IDS, type ModelEntry, type ModelId } from '@fslsd/core';
+import { type AnyModelId, FslsdError, MODEL_IDS, type ModelEntry, type ModelId, OPTIONAL_MODEL_IDS, type OptionalModelId } from '@fslsd/core';
 
 export const MANIFEST_FORMAT = 'fslsd-models/1';
 
@@ -45,7 +45,7 @@ export function parseManifest(json: unknown, origin: string): Manifest {
   for (const [i, entry] of value!.models!.entries()) {
     const where = `models[${i}]`;
     if (!entry || typeof entry !== 'object') fail(`${where} is not an object`);
-    if (!MODEL_IDS.includes(entry.id as ModelId)) fail(`${where}.id "${String(entry.id)}" is not one of ${MODEL_IDS.join(', ')}`);
+    if (!MODEL_IDS.includes(entry.id as ModelId) && !OPTIONAL_MODEL_IDS.includes(entry.id as OptionalModelId)) fail(`${where}.id "${String(entry.id)}" is not one of ${[...MODEL_IDS, ...OPTIONAL_MODEL_IDS].join(', ')}`);
     if (seen.has(entry.id)) fail(`model "${entry.id}" is listed twice`);
     seen.add(entry.id);
     if (typeof entry.file !== 'string' || !SAFE_FILE.test(entry.file) || entry.file.includes('..')) fail(`${where}.file ${JSON.stringify(entry.file)} is not a plain file name`);
@@ -57,7 +57,7 @@ export function parseManifest(json: unknown, origin: string): Manifest {
 }
 
 /** The entry for `id`, or a `MODEL_NOT_FOUND` error. */
-export function manifestEntry(manifest: Manifest, id: ModelId, origin: string): ModelEntry {
+export function manifestEntry(manifest: Manifest, id: AnyModelId, origin: string): ModelEntry {
   const entry = manifest.models.find((m) => m.id === id);
   if (!entry) {
     throw new FslsdError('MODEL_NOT_FOUND', `The model set ${origin} has no "${id}" model.`, { fix: `Known models there: ${manifest.models.map((m) => m.id).join(', ')}.` });

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FslsdError, type ModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
+import { FslsdError, type AnyModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { type ModelCache, type UrlModelSetOptions, modelSetFromUrl } from './url.js';
 import { checkIntegrity } from './verify.js';
@@ -50,7 +50,7 @@ export async function modelSetFromDirectory(location: string): Promise<ModelSet 
     entries: manifest.models,
     manifest,
     directory,
-    async load(id: ModelId, options: ModelLoadOptions = {}) {
+    async load(id: AnyModelId, options: ModelLoadOptions = {}) {
       const entry = manifestEntry(manifest, id, directory);
       const file = path.join(directory, entry.file);
       options.onProgress?.({ id, status: 'initiate', loaded: 0, total: entry.bytes });

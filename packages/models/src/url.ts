@@ -1,4 +1,4 @@
-import { FslsdError, type ModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
+import { FslsdError, type AnyModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { checkIntegrity, sha256Hex } from './verify.js';
 
@@ -16,7 +16,7 @@ export interface UrlModelSetOptions {
   readonly signal?: AbortSignal;
 }
 
-async function download(url: string, total: number, id: ModelId, options: ModelLoadOptions & { fetch: typeof fetch }): Promise<Uint8Array> {
+async function download(url: string, total: number, id: AnyModelId, options: ModelLoadOptions & { fetch: typeof fetch }): Promise<Uint8Array> {
   let response: Response;
   // Called as a plain function: browsers reject fetch invoked as a method of another object.
   const fetcher = options.fetch;
@@ -72,7 +72,7 @@ export async function modelSetFromUrl(base: string, options: UrlModelSetOptions 
   return {
     name: manifest.set,
     entries: manifest.models,
-    async load(id: ModelId, loadOptions: ModelLoadOptions = {}) {
+    async load(id: AnyModelId, loadOptions: ModelLoadOptions = {}) {
       const entry = manifestEntry(manifest, id, manifestUrl);
       const signal = loadOptions.signal ?? options.signal;
       loadOptions.onProgress?.({ id, status: 'initiate', loaded: 0, total: entry.bytes });

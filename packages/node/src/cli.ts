@@ -14,7 +14,7 @@ import { readAlignedCrop, readImage, readMask, readPhoto, refuseExisting, writeI
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
-import { createSwapper } from './swapper.js';
+import { createSwapper, resolveModelSet } from './swapper.js';
 
 const VERSION = '0.1.0';
 
@@ -65,7 +65,8 @@ Options:
                            ~/.cache/fslsd/models); default: the shipped tiny set
   --face-models DIR        front-end models (detector, landmarks, descriptor); default: shipped
   --landmarker FILE        106-point landmarker ONNX for E_le (H3R from the exporter); default:
-                           the 68 shipped points mapped into the 106-point layout
+                           the model set's landmarker-106 if it has one, else the 68 shipped
+                           points mapped into the 106-point layout
   --parser FILE            face parser ONNX for the inner-face mask (BiSeNet contract: [1,3,512,512]
                            ImageNet-normalised -> [1,19,512,512]); default: mask from landmarks
   --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
@@ -201,10 +202,14 @@ async function swapCommand(args: string[]): Promise<number> {
   const interrupt = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   const { signal } = controller;
-  const swapper = await createSwapper({ models, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
+  const modelSet = await resolveModelSet({ models, signal });
+  const swapper = await createSwapper({ models: modelSet, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
+  // A set exported with H3R carries its 106-point landmarker: use it unless --landmarker says otherwise.
+  const landmarker = (values.landmarker as string | undefined)
+    ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);
   const analyzer = aligned
     ? undefined
-    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker: values.landmarker as string | undefined, parser: values.parser as string | undefined, device, threads, log });
+    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker, parser: values.parser as string | undefined, device, threads, log });
   try {
     let result: SwapResult;
     let image: RgbImage;

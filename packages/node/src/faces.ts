@@ -14,10 +14,13 @@ import { type Device, type DeviceChoice, chooseDevice, nodeRuntime } from './run
 export interface NodeFaceAnalyzerOptions {
   /** Folder with the face models' manifest.json. Default: the set shipped in @fslsd/models. */
   readonly models?: string;
-  /** A 106-point landmarker ONNX file (`crop` [1,3,256,256] -> `landmarks` [1,106,2]), e.g. H3R from the exporter. */
-  readonly landmarker?: string;
-  /** A face parser ONNX file (BiSeNet contract: [1,3,512,512] -> [1,19,512,512]) for the inner-face mask. */
-  readonly parser?: string;
+  /**
+   * A 106-point landmarker (`crop` [1,3,256,256] -> `landmarks` [1,106,2]), e.g. H3R from the
+   * exporter: an ONNX file path or its bytes.
+   */
+  readonly landmarker?: string | Uint8Array;
+  /** A face parser (BiSeNet contract: [1,3,512,512] -> [1,19,512,512]) for the inner-face mask: a path or bytes. */
+  readonly parser?: string | Uint8Array;
   /** Default `auto`. */
   readonly device?: Device;
   readonly threads?: number;
@@ -47,7 +50,7 @@ async function readVerified(directory: string, file: string, bytes: number, sha2
 }
 
 /** Reads and verifies the front-end model files of a folder (default: the shipped set). */
-export async function readFaceModels(directory = faceModelsDirectory(), extra: { readonly landmarker?: string; readonly parser?: string } = {}): Promise<FaceModelFiles> {
+export async function readFaceModels(directory = faceModelsDirectory(), extra: { readonly landmarker?: string | Uint8Array; readonly parser?: string | Uint8Array } = {}): Promise<FaceModelFiles> {
   const manifestFile = path.join(directory, 'manifest.json');
   const text = await readFile(manifestFile, 'utf8').catch((error: unknown) => {
     throw new FslsdError('MODEL_NOT_FOUND', `No face model manifest at ${manifestFile}.`, { fix: 'Point --face-models at a folder with manifest.json.', cause: error });
@@ -69,8 +72,9 @@ export async function readFaceModels(directory = faceModelsDirectory(), extra: {
     throw new FslsdError('MODEL_NOT_FOUND', `${manifestFile} lists no ${detector ? 'face-landmarks-68' : 'face-detector'} model.`, { fix: 'Use the shipped face models folder.' });
   }
   const descriptor = await load('face-descriptor');
-  const readOptional = async (file: string | undefined, flag: string): Promise<Uint8Array | undefined> => {
-    if (!file) return undefined;
+  const readOptional = async (file: string | Uint8Array | undefined, flag: string): Promise<Uint8Array | undefined> => {
+    if (file === undefined || file === '') return undefined;
+    if (typeof file !== 'string') return file;
     return readFile(file).then(
       (data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       (error: unknown) => {

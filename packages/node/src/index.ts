@@ -3,7 +3,7 @@
  * and the `fslsd` command.
  */
 export * from '@fslsd/core';
-export { createSwapper } from './swapper.js';
+export { createSwapper, resolveModelSet } from './swapper.js';
 export type { NodeSwapper, NodeSwapperOptions } from './swapper.js';
 export { chooseDevice, nodeRuntime, DEVICES } from './runtime.js';
 export type { Device, DeviceChoice } from './runtime.js';

@@ -27,7 +27,8 @@ export interface NodeSwapper extends Swapper {
   readonly device: DeviceChoice;
 }
 
-async function resolveModels(options: NodeSwapperOptions): Promise<ModelSet> {
+/** The model set behind a `models` option: the shipped tiny set, a folder, a URL (cached), or a ModelSet. */
+export async function resolveModelSet(options: Pick<NodeSwapperOptions, 'models' | 'cacheDirectory' | 'signal'> = {}): Promise<ModelSet> {
   const { models } = options;
   if (models === undefined) return tinyModelSet();
   if (typeof models !== 'string') return models;
@@ -38,7 +39,7 @@ async function resolveModels(options: NodeSwapperOptions): Promise<ModelSet> {
 /** Loads the models and opens sessions on the chosen device. */
 export async function createSwapper(options: NodeSwapperOptions = {}): Promise<NodeSwapper> {
   const device = await chooseDevice(options.device ?? 'auto', options.log);
-  const models = await resolveModels(options);
+  const models = await resolveModelSet(options);
   const swapper = await createCoreSwapper({
     ...options,
     runtime: nodeRuntime,

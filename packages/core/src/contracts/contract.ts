@@ -15,6 +15,12 @@ export type ModelId = 'psp-encoder' | 'landmark-encoder' | 'latent-editor' | 'ge
 /** Every model id, in pipeline order. */
 export const MODEL_IDS: readonly ModelId[] = Object.freeze(['psp-encoder', 'landmark-encoder', 'latent-editor', 'generator', 'target-encoder', 'decoder']);
 
+/** Networks a model set may carry besides the six: the 106-point landmarker (H3R) that feeds E_le. */
+export type OptionalModelId = 'landmarker-106';
+export const OPTIONAL_MODEL_IDS: readonly OptionalModelId[] = Object.freeze(['landmarker-106']);
+/** Any network a model set may list. */
+export type AnyModelId = ModelId | OptionalModelId;
+
 export type Dim = number | string;
 
 export interface TensorContract {
