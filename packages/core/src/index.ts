@@ -59,7 +59,7 @@ export { encoderLandmarks, mapPoints, IBUG_TO_JD106, LAYOUT_POINTS } from './fac
 export type { LandmarkLayout } from './face/landmark-layout.js';
 export { chooseFaces } from './face/choose.js';
 export type { FaceChoice } from './face/choose.js';
-export type { FoundFace, FaceBox } from './face/found-face.js';
+export type { FoundFace } from './face/found-face.js';
 // Face front-end: the converted face-api networks (@fslsd/models/faces), and the ONNX builders
 // the converter in @fslsd/models reuses.
 export { detectFaces, DETECTOR_DEFAULTS } from './face/detector.js';

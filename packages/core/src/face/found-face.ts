@@ -1,18 +1,12 @@
 import type { Point } from '../landmarks/maps.js';
-
-/** A rectangle in photo pixels, top-left origin. */
-export interface FaceBox {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
+import type { Box } from './detector.js';
 
 /** A face found in a photo. */
 export interface FoundFace {
   /** Position in the photo's face list: 0 is the largest face. */
   readonly index: number;
-  readonly box: FaceBox;
+  /** Where the detector found it, in photo pixels. */
+  readonly box: Box;
   /** Detector confidence in [0, 1]. */
   readonly score: number;
   /** 68 points (iBUG 300-W order) in photo pixels. */
