@@ -1,5 +1,5 @@
-// Copies the tiny model set and the sample crops from @fslsd/models into public/, where the
-// app serves them as static files (public/ is generated, not committed).
+// Copies the tiny model set, the face models and the sample photos from @fslsd/models into
+// public/, where the app serves them as static files (public/ is generated, not committed).
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,4 +12,5 @@ const copy = (from, to, keep) => {
   for (const name of readdirSync(from).filter(keep)) cpSync(path.join(from, name), path.join(to, name));
 };
 copy(path.join(models, 'tiny'), path.join(here, 'public', 'models', 'tiny'), (n) => n.endsWith('.onnx') || n === 'manifest.json');
-copy(path.join(models, 'assets', 'samples'), path.join(here, 'public', 'samples'), (n) => n.endsWith('.png') || n.endsWith('.json'));
+copy(path.join(models, 'faces'), path.join(here, 'public', 'models', 'faces'), (n) => n.endsWith('.onnx') || n === 'manifest.json');
+copy(path.join(models, 'assets', 'photos'), path.join(here, 'public', 'photos'), (n) => n.endsWith('.png') || n.endsWith('.jpg'));

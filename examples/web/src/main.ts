@@ -1,8 +1,7 @@
-// The demo page: pick two aligned face crops (or keep the samples), swap them in a worker on
-// WebGPU or WASM, show source, target, y_s and y_f, and offer the labelled PNG.
-import {
-  type Landmarks, MISSING_POINT, type ProgressEvent, type RemoteSwapper, type SourceFaceJSON, connectSwapper, fivePointLandmarks, toImageData, toPngBlob,
-} from '@fslsd/web';
+// The demo page: pick a source and a target photo (or keep the bundled ones), swap in a worker on
+// WebGPU or WASM (faces found, aligned, swapped, pasted back), show y_s, the swapped crop and
+// the result photo, and offer the labelled PNG.
+import { type ProgressEvent, type RemoteSwapper, type SourceFaceJSON, connectSwapper, toImageData, toPngBlob } from '@fslsd/web';
 
 type Backend = 'auto' | 'webgpu' | 'wasm';
 
@@ -14,9 +13,13 @@ interface DemoState {
   error?: string;
   loadMs?: number;
   swapMs?: number;
-  /** y_f values at rows/cols 3, 11, 19, ... of each plane: compared with the Node pipeline. */
+  /** y_f (the swapped crop) at rows/cols 3, 11, 19, ... of each plane: compared with the Node pipeline. */
   resultSample?: number[];
   resultMean?: number;
+  /** The result photo: size and RGB bytes (base64), compared with the Node pipeline. */
+  photo?: { width: number; height: number; rgb: string };
+  detected?: number;
+  swapped?: number;
   pngBytes?: number;
 }
 const state: DemoState = { status: 'loading' };
@@ -27,25 +30,23 @@ const params = new URLSearchParams(location.search);
 const select = $<HTMLSelectElement>('backend-select');
 select.value = params.get('backend') ?? 'wasm';
 
-interface Face {
+interface Photo {
   image: Blob;
-  landmarks: Landmarks;
   url: string;
 }
 
-async function sample(name: string): Promise<Face> {
-  const image = await (await fetch(`samples/${name}.png`)).blob();
-  const json = (await (await fetch(`samples/${name}.landmarks.json`)).json()) as { points5: [number, number][] };
-  return { image, landmarks: fivePointLandmarks(json.points5), url: URL.createObjectURL(image) };
+async function bundled(file: string): Promise<Photo> {
+  const image = await (await fetch(`photos/${file}`)).blob();
+  return { image, url: URL.createObjectURL(image) };
 }
 
-const faces: { source?: Face; target?: Face } = {};
+const photos: { source?: Photo; target?: Photo } = {};
 let swapper: RemoteSwapper | undefined;
 let source: SourceFaceJSON | undefined;
 
-function show(which: 'source' | 'target', face: Face) {
-  faces[which] = face;
-  $<HTMLImageElement>(`${which}-view`).src = face.url;
+function show(which: 'source' | 'target', photo: Photo) {
+  photos[which] = photo;
+  $<HTMLImageElement>(`${which}-view`).src = photo.url;
   if (which === 'source') source = undefined;
 }
 
@@ -67,13 +68,18 @@ async function load(backend: Backend) {
   const started = performance.now();
   const worker = new Worker(new URL('./swap-worker.ts', import.meta.url), { type: 'module' });
   try {
-    swapper = await connectSwapper(worker, { models: new URL('models/tiny/', location.href).href, backend, onProgress });
+    swapper = await connectSwapper(worker, {
+      models: new URL('models/tiny/', location.href).href,
+      faces: new URL('models/faces/', location.href).href,
+      backend,
+      onProgress,
+    });
     state.backend = swapper.backend;
     state.fallbackReason = swapper.fallbackReason;
     state.loadMs = performance.now() - started;
     source = undefined;
     $('backend').textContent = `running on ${swapper.backend === 'webgpu' ? 'WebGPU' : 'WASM'}${swapper.fallbackReason ? ` (${swapper.fallbackReason})` : ''}`;
-    status(`Ready: "${swapper.models}" models loaded in ${(state.loadMs / 1000).toFixed(1)} s.`, 1);
+    status(`Ready: "${swapper.models}" models and the face models loaded in ${(state.loadMs / 1000).toFixed(1)} s.`, 1);
     state.status = 'ready';
     $<HTMLButtonElement>('swap').disabled = false;
   } catch (error) {
@@ -87,23 +93,41 @@ function fail(error: unknown) {
   status(`Error: ${state.error}`);
 }
 
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 async function swap() {
-  if (!swapper || !faces.source || !faces.target) return;
+  if (!swapper || !photos.source || !photos.target) return;
   state.status = 'swapping';
   $<HTMLButtonElement>('swap').disabled = true;
   const started = performance.now();
   try {
-    source ??= await swapper.encodeSource(faces.source, { onProgress });
-    const result = await swapper.swap(source, faces.target, { onProgress });
+    status('Finding the source face…');
+    source ??= (await swapper.encodeSourcePhoto(photos.source.image, { onProgress })).source;
+    status('Finding the target face…');
+    const result = await swapper.swapPhoto(source, photos.target.image, { all: $<HTMLInputElement>('all-faces').checked, onProgress });
     state.swapMs = performance.now() - started;
-    for (const [id, tensor] of [['side-view', result.sideOutput], ['result-view', result.image]] as const) {
+    for (const [id, tensor] of [['side-view', result.sideOutput], ['crop-view', result.crop]] as const) {
       $<HTMLCanvasElement>(id).getContext('2d')!.putImageData(toImageData(tensor), 0, 0);
     }
+    const canvas = $<HTMLCanvasElement>('result-view');
+    canvas.width = result.image.width;
+    canvas.height = result.image.height;
+    canvas.getContext('2d')!.putImageData(toImageData(result.image), 0, 0);
+    $('result-caption').textContent = `result: ${result.swapped.length} of ${result.detected.length} face(s) swapped and pasted back (${result.image.width}×${result.image.height})`;
     const plane = 1024 * 1024;
     const picked: number[] = [];
-    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) picked.push(result.image.data[c * plane + y * 1024 + x]!);
+    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) picked.push(result.crop.data[c * plane + y * 1024 + x]!);
     state.resultSample = picked;
-    state.resultMean = result.image.data.reduce((sum, v) => sum + v, 0) / result.image.data.length;
+    state.resultMean = result.crop.data.reduce((sum, v) => sum + v, 0) / result.crop.data.length;
+    const rgb = new Uint8Array(result.image.width * result.image.height * 3);
+    for (let p = 0; p < result.image.width * result.image.height; p += 1) for (let c = 0; c < 3; c += 1) rgb[p * 3 + c] = result.image.data[p * result.image.channels + c]!;
+    state.photo = { width: result.image.width, height: result.image.height, rgb: base64(rgb) };
+    state.detected = result.detected.length;
+    state.swapped = result.swapped.length;
     const png = await toPngBlob(result.image);
     state.pngBytes = png.size;
     const link = $<HTMLAnchorElement>('download');
@@ -121,9 +145,7 @@ async function swap() {
 function pick(which: 'source' | 'target') {
   $<HTMLInputElement>(`${which}-file`).addEventListener('change', (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
-    if (!file) return;
-    // Landmarks of user crops are unknown until face detection lands: every point is missing.
-    show(which, { image: file, landmarks: Array.from({ length: 106 }, () => MISSING_POINT), url: URL.createObjectURL(file) });
+    if (file) show(which, { image: file, url: URL.createObjectURL(file) });
   });
 }
 
@@ -131,7 +153,7 @@ pick('source');
 pick('target');
 $('swap').addEventListener('click', () => void swap());
 select.addEventListener('change', () => void load(select.value as Backend));
-show('source', await sample('astronaut'));
-show('target', await sample('hopper'));
+show('source', await bundled('hopper.jpg'));
+show('target', await bundled('astronaut.png'));
 await load(select.value as Backend);
 if (params.has('autoswap')) await swap();

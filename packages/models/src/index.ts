@@ -10,3 +10,5 @@ export { modelSetFromUrl } from './url.js';
 export type { ModelCache, UrlModelSetOptions } from './url.js';
 export { FACE_MANIFEST_FORMAT, FACE_MODEL_IDS, parseFaceManifest } from './convert/face-manifest.js';
 export type { FaceManifest, FaceModelEntry, FaceModelId } from './convert/face-manifest.js';
+export { faceModelsFromUrl } from './face-url.js';
+export type { FaceModelProgress, FaceModelsUrlOptions } from './face-url.js';

@@ -16,7 +16,8 @@ export interface UrlModelSetOptions {
   readonly signal?: AbortSignal;
 }
 
-async function download(url: string, total: number, id: AnyModelId, options: ModelLoadOptions & { fetch: typeof fetch }): Promise<Uint8Array> {
+/** Streams `url` (exactly `total` bytes expected), reporting bytes as they arrive. */
+export async function download(url: string, total: number, id: string, options: { readonly signal?: AbortSignal; readonly fetch: typeof fetch; readonly onBytes?: (loaded: number) => void }): Promise<Uint8Array> {
   let response: Response;
   // Called as a plain function: browsers reject fetch invoked as a method of another object.
   const fetcher = options.fetch;
@@ -46,7 +47,7 @@ async function download(url: string, total: number, id: AnyModelId, options: Mod
     }
     out.set(value, loaded);
     loaded += value.length;
-    options.onProgress?.({ id, status: 'progress', loaded, total });
+    options.onBytes?.(loaded);
   }
   return loaded === total ? out : out.subarray(0, loaded);
 }
@@ -82,7 +83,7 @@ export async function modelSetFromUrl(base: string, options: UrlModelSetOptions 
         return cached;
       }
       const url = new URL(entry.file, root).href;
-      const bytes = await download(url, entry.bytes, id, { ...loadOptions, signal, fetch: fetcher });
+      const bytes = await download(url, entry.bytes, id, { signal, fetch: fetcher, onBytes: (loaded) => loadOptions.onProgress?.({ id, status: 'progress', loaded, total: entry.bytes }) });
       checkIntegrity(entry, bytes, await sha256Hex(bytes), url);
       await options.cache?.put(entry.sha256, bytes);
       loadOptions.onProgress?.({ id, status: 'done', loaded: bytes.length, total: entry.bytes });

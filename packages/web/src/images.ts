@@ -48,9 +48,46 @@ export async function toRgbImage(input: ImageInput, which = 'input', size = CROP
   return { width: size, height: size, channels: 4, data: pixels.data };
 }
 
-/** A planar float result as ImageData (8-bit RGBA, opaque). */
-export function toImageData(tensor: ImageTensor): ImageData {
-  const rgb = tensorToImage(tensor);
+/** Photos with more pixels than this are refused (decompression bombs), as in @fslsd/node. */
+export const PIXEL_LIMIT = 100_000_000;
+
+/**
+ * Decodes a whole photo at its own size (no crop, no resize), 8-bit RGBA. Blobs are decoded
+ * with their EXIF orientation applied, as the browser displays them.
+ * @throws FslsdError `INVALID_IMAGE`
+ */
+export async function toPhoto(input: ImageInput, which = 'input'): Promise<RgbImage> {
+  let source: ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas;
+  if (typeof Blob !== 'undefined' && input instanceof Blob) {
+    try {
+      source = await createImageBitmap(input, { imageOrientation: 'from-image' });
+    } catch (error) {
+      throw new FslsdError('INVALID_IMAGE', `Cannot decode the ${which} photo: ${(error as Error).message}.`, { fix: 'Use a PNG, JPEG or WebP file.', cause: error });
+    }
+  } else {
+    source = input as Exclude<ImageInput, Blob>;
+  }
+  const { width, height } = sizeOf(source);
+  if (!width || !height) throw new FslsdError('INVALID_IMAGE', `The ${which} photo has no pixels (not loaded yet?).`, { fix: 'Wait for the image to load before swapping.' });
+  if (width * height > PIXEL_LIMIT) {
+    throw new FslsdError('INVALID_IMAGE', `The ${which} photo has ${width}x${height} pixels, more than ${PIXEL_LIMIT}.`, { fix: 'Scale the photo down first.' });
+  }
+  if (typeof ImageData !== 'undefined' && source instanceof ImageData) return { width, height, channels: 4, data: source.data };
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new FslsdError('RUNTIME_FAILURE', 'No 2D canvas context is available.');
+  context.drawImage(source as CanvasImageSource, 0, 0);
+  return { width, height, channels: 4, data: context.getImageData(0, 0, width, height).data };
+}
+
+function isTensor(image: ImageTensor | RgbImage): image is ImageTensor {
+  return image.data instanceof Float32Array;
+}
+
+/** A result (planar float tensor, or an 8-bit photo) as ImageData (8-bit RGBA, opaque). */
+export function toImageData(image: ImageTensor | RgbImage): ImageData {
+  const rgb = isTensor(image) ? tensorToImage(image) : image;
+  if (rgb.channels === 4) return new ImageData(new Uint8ClampedArray(rgb.data), rgb.width, rgb.height);
   const rgba = new Uint8ClampedArray(rgb.width * rgb.height * 4);
   for (let p = 0, q = 0; p < rgb.data.length; p += 3, q += 4) {
     rgba[q] = rgb.data[p]!;
@@ -61,10 +98,10 @@ export function toImageData(tensor: ImageTensor): ImageData {
   return new ImageData(rgba, rgb.width, rgb.height);
 }
 
-/** A planar float result as a PNG Blob carrying the synthetic-media XMP label. */
-export async function toPngBlob(tensor: ImageTensor): Promise<Blob> {
-  const canvas = new OffscreenCanvas(tensor.width, tensor.height);
-  canvas.getContext('2d')!.putImageData(toImageData(tensor), 0, 0);
+/** A result (tensor or photo) as a PNG Blob carrying the synthetic-media XMP label. */
+export async function toPngBlob(image: ImageTensor | RgbImage): Promise<Blob> {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  canvas.getContext('2d')!.putImageData(toImageData(image), 0, 0);
   const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
   return new Blob([withXmpChunk(png, syntheticMediaXmp()) as Uint8Array<ArrayBuffer>], { type: 'image/png' });
 }

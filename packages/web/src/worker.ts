@@ -10,19 +10,47 @@
  * transferred Float32Arrays; source faces cross as their JSON form.
  */
 import {
-  FslsdError, type FslsdErrorCode, type ImageTensor, type Landmarks, type ProgressEvent, type SourceFaceJSON, type StageName, type SwapOptions, WPlus,
-  sourceFaceFromJSON, sourceFaceToJSON,
+  type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type ProgressEvent, type RgbImage, type SourceFaceJSON,
+  type StageName, type SwapOptions, WPlus, encodeSourcePhoto, sourceFaceFromJSON, sourceFaceToJSON, swapPhoto,
 } from '@fslsd/core';
-import { type ImageInput, toRgbImage } from './images.js';
+import { type WebFaceAnalyzer, createFaceAnalyzer } from './faces.js';
+import { type ImageInput, toPhoto, toRgbImage } from './images.js';
 import { type WebSwapper, type WebSwapperOptions, createSwapper } from './swapper.js';
 
 /** The options a worker can receive (no functions, no signals). */
-export type WorkerSwapperOptions = Omit<WebSwapperOptions, 'onProgress' | 'onSessionRun' | 'signal' | 'models'> & { readonly models: string };
+export type WorkerSwapperOptions = Omit<WebSwapperOptions, 'onProgress' | 'onSessionRun' | 'signal' | 'models'> & {
+  readonly models: string;
+  /** Base URL of the face models (a static copy of `@fslsd/models/faces/`): enables the photo calls. */
+  readonly faces?: string;
+};
+
+/** A found face as it crosses the worker boundary. */
+export interface RemoteFoundFace {
+  readonly index: number;
+  readonly box: Box;
+  readonly score: number;
+  readonly landmarks68: readonly Point[];
+}
+
+/** What a photo swap returns across the worker boundary. */
+export interface RemotePhotoResult {
+  /** The target photo with the chosen faces swapped (8-bit RGBA, the photo's size). */
+  readonly image: RgbImage;
+  /** y_s of the first swapped face. */
+  readonly sideOutput: ImageTensor;
+  /** y_f (the swapped aligned crop) of the first swapped face, before paste-back. */
+  readonly crop: ImageTensor;
+  readonly swapped: readonly RemoteFoundFace[];
+  readonly detected: readonly RemoteFoundFace[];
+  readonly timings: Readonly<Partial<Record<StageName, number>>>;
+}
 
 type Request =
   | { id: number; type: 'init'; options: WorkerSwapperOptions }
   | { id: number; type: 'encodeSource'; image: RgbPayload; landmarks: Landmarks }
   | { id: number; type: 'swap'; source: SourceFaceJSON; image: RgbPayload; landmarks: Landmarks; mask?: { width: number; height: number; data: Uint8Array }; options: Pick<SwapOptions, 'split' | 'strength' | 'editor'> }
+  | { id: number; type: 'encodeSourcePhoto'; image: RgbPayload; faceIndex?: number }
+  | { id: number; type: 'swapPhoto'; source: SourceFaceJSON; image: RgbPayload; choice: PhotoChoice; options: Pick<SwapOptions, 'split' | 'strength' | 'editor'> }
   | { id: number; type: 'dispose' };
 
 /** A request before its id is assigned (Omit distributed over the union). */
@@ -54,9 +82,22 @@ interface Port {
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
 }
 
+/** Which faces of a target photo to swap (default: the largest). */
+export interface PhotoChoice {
+  readonly faceIndex?: number;
+  readonly all?: boolean;
+}
+
+const remoteFace = (face: FoundFace): RemoteFoundFace => ({ index: face.index, box: face.box, score: face.score, landmarks68: face.landmarks68 });
+
 /** Serves a swapper inside a worker: call once in the worker's module. */
 export function exposeSwapper(port: Port): void {
   let swapper: WebSwapper | undefined;
+  let analyzer: WebFaceAnalyzer | undefined;
+  const needFaces = (): WebFaceAnalyzer => {
+    if (!analyzer) throw new FslsdError('INVALID_ARGUMENT', 'This worker swapper has no face models, so it cannot work on photos.', { fix: 'Pass { faces: <URL of the face models> } to connectSwapper().' });
+    return analyzer;
+  };
   const need = (): WebSwapper => {
     if (!swapper) throw new FslsdError('INVALID_ARGUMENT', 'The worker swapper is not initialised.', { fix: 'Use connectSwapper(), which initialises it.' });
     return swapper;
@@ -66,7 +107,9 @@ export function exposeSwapper(port: Port): void {
     const progress = (e: ProgressEvent) => port.postMessage({ id: request.id, type: 'progress', event: e } satisfies Reply);
     try {
       if (request.type === 'init') {
-        swapper = await createSwapper({ ...request.options, onProgress: progress });
+        const { faces, ...swapperOptions } = request.options;
+        swapper = await createSwapper({ ...swapperOptions, onProgress: progress });
+        analyzer = faces ? await createFaceAnalyzer({ models: faces, backend: swapper.backend, cache: request.options.cache, descriptor: false }) : undefined;
         port.postMessage({ id: request.id, type: 'ok', value: { backend: swapper.backend, fallbackReason: swapper.fallbackReason, models: swapper.models } } satisfies Reply);
       } else if (request.type === 'encodeSource') {
         const face = await need().encodeSource({ image: request.image, landmarks: request.landmarks }, { onProgress: progress });
@@ -75,9 +118,26 @@ export function exposeSwapper(port: Port): void {
         const result = await need().swap(sourceFaceFromJSON(request.source), { image: request.image, landmarks: request.landmarks, mask: request.mask }, { ...request.options, onProgress: progress });
         const value = { image: result.image, sideOutput: result.sideOutput, latent: result.latent.data, split: result.split.name, timings: result.timings };
         port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer, result.sideOutput.data.buffer]);
+      } else if (request.type === 'encodeSourcePhoto') {
+        const { source, face } = await encodeSourcePhoto(need(), needFaces(), request.image, { ...(request.faceIndex !== undefined ? { faceIndex: request.faceIndex } : {}), onProgress: progress });
+        port.postMessage({ id: request.id, type: 'ok', value: { source: sourceFaceToJSON(source), face: remoteFace(face.face) } } satisfies Reply);
+      } else if (request.type === 'swapPhoto') {
+        const result = await swapPhoto(need(), needFaces(), sourceFaceFromJSON(request.source), request.image, { ...request.choice, ...request.options, onProgress: progress });
+        const first = result.faces[0]!.result;
+        const value: RemotePhotoResult = {
+          image: result.image,
+          sideOutput: first.sideOutput,
+          crop: first.image,
+          swapped: result.faces.map((f) => remoteFace(f.face.face)),
+          detected: result.detected.map(remoteFace),
+          timings: first.timings,
+        };
+        port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer as ArrayBuffer, first.sideOutput.data.buffer, first.image.data.buffer]);
       } else if (request.type === 'dispose') {
         await swapper?.dispose();
+        await analyzer?.dispose();
         swapper = undefined;
+        analyzer = undefined;
         port.postMessage({ id: request.id, type: 'ok', value: null } satisfies Reply);
       }
     } catch (error) {
@@ -100,6 +160,10 @@ export interface RemoteSwapper {
   readonly models: string;
   encodeSource(face: RemoteFace, options?: { onProgress?: (event: ProgressEvent) => void }): Promise<SourceFaceJSON>;
   swap(source: SourceFaceJSON, target: RemoteFace, options?: Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemoteSwapResult>;
+  /** Finds the source face in a photo (largest, or `faceIndex`) and encodes it. Needs `faces`. */
+  encodeSourcePhoto(photo: ImageInput, options?: { faceIndex?: number; onProgress?: (event: ProgressEvent) => void }): Promise<{ source: SourceFaceJSON; face: RemoteFoundFace }>;
+  /** Swaps the source onto the chosen faces of a photo and pastes them back. Needs `faces`. */
+  swapPhoto(source: SourceFaceJSON, photo: ImageInput, options?: PhotoChoice & Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemotePhotoResult>;
   dispose(): Promise<void>;
 }
 
@@ -126,6 +190,10 @@ export async function connectSwapper(worker: Worker, options: WorkerSwapperOptio
     });
   const { onProgress, ...init } = options;
   const info = await call<{ backend: 'webgpu' | 'wasm'; fallbackReason?: string; models: string }>({ type: 'init', options: init }, onProgress);
+  const photoPixels = async (image: ImageInput, which: string): Promise<RgbPayload> => {
+    const rgb = await toPhoto(image, which);
+    return { width: rgb.width, height: rgb.height, channels: rgb.channels, data: rgb.data };
+  };
   const pixels = async (image: ImageInput, which: string): Promise<RgbPayload> => {
     const rgb = await toRgbImage(image, which);
     return { width: rgb.width, height: rgb.height, channels: rgb.channels, data: rgb.data };
@@ -145,6 +213,16 @@ export async function connectSwapper(worker: Worker, options: WorkerSwapperOptio
         [image.data.buffer as ArrayBuffer],
       );
       return { ...value, latent: WPlus.from(value.latent, false) };
+    },
+    async encodeSourcePhoto(photo, callOptions = {}) {
+      const image = await photoPixels(photo, 'source');
+      return call<{ source: SourceFaceJSON; face: RemoteFoundFace }>({ type: 'encodeSourcePhoto', image, ...(callOptions.faceIndex !== undefined ? { faceIndex: callOptions.faceIndex } : {}) }, callOptions.onProgress, [image.data.buffer as ArrayBuffer]);
+    },
+    async swapPhoto(source, photo, callOptions = {}) {
+      const image = await photoPixels(photo, 'target');
+      const { onProgress: report, faceIndex, all, ...swapOptions } = callOptions;
+      const choice: PhotoChoice = { ...(faceIndex !== undefined ? { faceIndex } : {}), ...(all ? { all } : {}) };
+      return call<RemotePhotoResult>({ type: 'swapPhoto', source, image, choice, options: swapOptions }, report, [image.data.buffer as ArrayBuffer]);
     },
     async dispose() {
       await call({ type: 'dispose' });

@@ -1,6 +1,7 @@
 /**
- * The browser demo (examples/web) in real Chromium: it swaps the sample crops on WASM in a
- * Web Worker, and the result matches the Node pipeline on the same inputs. The WebGPU path is
+ * The browser demo (examples/web) in real Chromium: it finds, aligns, swaps and pastes back the
+ * faces of the bundled photos on WASM in a Web Worker, and the result matches the Node pipeline
+ * on the same inputs. The WebGPU path is
  * not validated yet (on SwiftShader it runs, but the 1024^2 synthesis did not finish in 5 min on
  * this 2-core machine): a todo, not a pass.
  * Needs /usr/bin/chromium (or FSLSD_CHROMIUM); skipped without it unless FSLSD_REQUIRE_BROWSER=1.
@@ -12,9 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITAL_SOURCE_TYPE, createSwapper, fivePointLandmarks, readAlignedCrop } from '@fslsd/node';
+import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceAnalyzer, createSwapper, encodeSourcePhoto, readImage, swapPhoto } from '@fslsd/node';
 import sharp from 'sharp';
-import { samplesDirectory } from '@fslsd/models/node';
+import { packageDirectory } from '@fslsd/models/node';
+
+const photos = path.join(packageDirectory(), 'assets', 'photos');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const site = path.join(root, 'examples', 'web', 'dist');
@@ -51,6 +54,9 @@ interface DemoState {
   swapMs?: number;
   resultSample?: number[];
   resultMean?: number;
+  photo?: { width: number; height: number; rgb: string };
+  detected?: number;
+  swapped?: number;
   pngBytes?: number;
 }
 
@@ -58,7 +64,7 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
   let server: Server;
   let browser: Browser;
   let base = '';
-  let expected: { sample: number[]; mean: number };
+  let expected: { sample: number[]; mean: number; photo: RgbImage };
   const measured: string[] = [];
 
   beforeAll(async () => {
@@ -68,18 +74,18 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       executablePath: executable,
       args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
     });
-    // The same swap in Node: the demo uses the samples' 5-point landmarks and the default mask.
+    // The same swap in Node: Hopper's face into the astronaut photo, front end included.
     const swapper = await createSwapper({ device: 'cpu' });
-    const face = async (name: string) => ({
-      image: await readAlignedCrop(path.join(samplesDirectory(), `${name}.png`)),
-      landmarks: fivePointLandmarks(JSON.parse(readFileSync(path.join(samplesDirectory(), `${name}.landmarks.json`), 'utf8')).points5),
-    });
-    const result = await swapper.swap(await swapper.encodeSource(await face('astronaut')), await face('hopper'));
+    const analyzer = await createFaceAnalyzer({ device: 'cpu' });
+    const { source } = await encodeSourcePhoto(swapper, analyzer, await readImage(path.join(photos, 'hopper.jpg')));
+    const result = await swapPhoto(swapper, analyzer, source, await readImage(path.join(photos, 'astronaut.png')));
     await swapper.dispose();
+    await analyzer.dispose();
+    const crop = result.faces[0]!.result.image;
     const plane = 1024 * 1024;
     const sample: number[] = [];
-    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) sample.push(result.image.data[c * plane + y * 1024 + x]!);
-    expected = { sample, mean: result.image.data.reduce((s, v) => s + v, 0) / result.image.data.length };
+    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) sample.push(crop.data[c * plane + y * 1024 + x]!);
+    expected = { sample, mean: crop.data.reduce((s, v) => s + v, 0) / crop.data.length, photo: result.image };
   });
 
   afterAll(async () => {
@@ -91,7 +97,7 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
   it.todo('swaps the samples on WebGPU (SwiftShader) and matches the Node pipeline within a stated tolerance');
 
   for (const backend of ['wasm'] as const) {
-    it(`swaps the samples on ${backend} and matches the Node pipeline`, async () => {
+    it(`swaps the bundled photos on ${backend} and matches the Node pipeline`, async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -105,10 +111,26 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       expect(state.resultSample).toHaveLength(expected.sample.length);
       let worst = 0;
       state.resultSample!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.sample[i]!))));
-      // WASM runs the same CPU kernels as onnxruntime-node.
-      expect(worst).toBeLessThanOrEqual(1e-4);
-      expect(Math.abs(state.resultMean! - expected.mean)).toBeLessThanOrEqual(1e-4);
-      expect(state.pngBytes).toBeGreaterThan(100_000);
+      const meanDifference = Math.abs(state.resultMean! - expected.mean);
+      // The photo after paste-back, byte for byte against Node's.
+      expect([state.photo!.width, state.photo!.height, state.detected, state.swapped]).toEqual([512, 512, 1, 1]);
+      const rgb = Buffer.from(state.photo!.rgb, 'base64');
+      let photoWorst = 0;
+      let photoDiffering = 0;
+      for (let i = 0; i < rgb.length; i += 1) {
+        const d = Math.abs(rgb[i]! - expected.photo.data[i]!);
+        photoWorst = Math.max(photoWorst, d);
+        if (d) photoDiffering += 1;
+      }
+      console.log(`${backend}: max |y_f - node| ${worst.toExponential(2)}, mean diff ${meanDifference.toExponential(2)}; photo: max ${photoWorst} levels, ${photoDiffering} values differ`);
+      // WASM runs the same CPU kernels as onnxruntime-node, but the source photo is a JPEG that
+      // Chromium and sharp decode with different IDCTs (pixels off by a level here and there), so
+      // W+ and y_f differ slightly (measured 5.5e-4 on y_f in [-1, 1]); after 8-bit rounding the
+      // photo came out identical. The crop path (parity tests) holds 1e-4 on identical pixels.
+      expect(worst).toBeLessThanOrEqual(2e-3);
+      expect(meanDifference).toBeLessThanOrEqual(1e-4);
+      expect(photoWorst).toBeLessThanOrEqual(1);
+      expect(state.pngBytes).toBeGreaterThan(50_000);
       // The PNG offered for download says in its metadata that it is a synthetic face swap.
       const png = await page.evaluate(async () => {
         const href = (document.getElementById('download') as HTMLAnchorElement).href;
@@ -118,7 +140,7 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
         return btoa(binary);
       });
       const metadata = await sharp(Buffer.from(png, 'base64')).metadata();
-      expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 1024, 1024]);
+      expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 512, 512]);
       expect(metadata.xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
       measured.push(`${backend}: load ${Math.round(state.loadMs!)} ms, swap ${Math.round(state.swapMs!)} ms, max |y_f - node| ${worst.toExponential(2)}`);
       const shots = path.join(root, 'out');
