@@ -28,7 +28,7 @@ const state: DemoState = { status: 'loading' };
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const select = $<HTMLSelectElement>('backend-select');
-select.value = params.get('backend') ?? 'wasm';
+select.value = params.get('backend') ?? 'auto';
 
 interface Photo {
   image: Blob;

@@ -12,7 +12,7 @@ import { type Backend, chooseBackend } from './swapper.js';
 export interface WebFaceAnalyzerOptions {
   /** Base URL of the face models (their manifest.json and files), or their bytes. */
   readonly models: string | FaceModelFiles;
-  /** Default `wasm`, like the swapper. */
+  /** Default `auto`, like the swapper. */
   readonly backend?: Backend;
   /** Cache verified models with the Cache API (default true). */
   readonly cache?: boolean;

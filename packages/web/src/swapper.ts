@@ -8,17 +8,16 @@ import { modelSetFromUrl } from '@fslsd/models';
 import { cacheStorageModelCache } from './cache.js';
 
 /**
- * `wasm` (default) runs everywhere and is verified against the Node pipeline in Chromium.
- * `webgpu` and `auto` (WebGPU when the browser gives an adapter) are experimental: the WebGPU
- * path is not yet validated against the reference (on Chromium's software adapter it runs, but
- * too slowly to finish a 1024^2 swap in a test).
+ * `auto` (default): WebGPU when the browser gives a hardware adapter, WASM otherwise (no WebGPU,
+ * no adapter, or only a software fallback adapter such as SwiftShader, on which WASM is far
+ * faster); the reason is reported. `webgpu` insists on WebGPU (any adapter), `wasm` on WASM.
  */
 export type Backend = 'auto' | 'webgpu' | 'wasm';
 
 export interface WebSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'models'> {
   /** Base URL of a model set (its manifest.json and files), or a ModelSet. */
   readonly models: string | ModelSet;
-  /** Default `wasm` (see {@link Backend}). */
+  /** Default `auto` (see {@link Backend}). */
   readonly backend?: Backend;
   /** Cache verified models with the Cache API (default true). */
   readonly cache?: boolean;
@@ -33,21 +32,30 @@ export interface WebSwapper extends Swapper {
   readonly fallbackReason?: string;
 }
 
-interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
+interface GpuAdapter {
+  info?: { isFallbackAdapter?: boolean; architecture?: string; vendor?: string };
+  isFallbackAdapter?: boolean;
 }
 
-/** Picks the backend: WebGPU needs `navigator.gpu` and an adapter. */
-export async function chooseBackend(requested: Backend = 'wasm'): Promise<{ backend: 'webgpu' | 'wasm'; reason?: string }> {
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<GpuAdapter | null> };
+}
+
+/** Picks the backend: WebGPU needs `navigator.gpu` and an adapter (`auto`: a hardware one). */
+export async function chooseBackend(requested: Backend = 'auto'): Promise<{ backend: 'webgpu' | 'wasm'; reason?: string }> {
   if (requested !== 'auto' && requested !== 'webgpu' && requested !== 'wasm') {
     throw new FslsdError('INVALID_ARGUMENT', `Unknown backend "${String(requested)}".`, { fix: 'Use auto, webgpu or wasm.' });
   }
   if (requested === 'wasm') return { backend: 'wasm' };
   const gpu = (globalThis.navigator as unknown as GpuNavigator | undefined)?.gpu;
   let reason: string | undefined;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
   if (!gpu) reason = 'this browser exposes no WebGPU (navigator.gpu)';
-  else if (!(await gpu.requestAdapter().catch(() => null))) reason = 'WebGPU gave no adapter';
-  if (!reason) return { backend: 'webgpu' };
+  else if (!adapter) reason = 'WebGPU gave no adapter';
+  else if (requested === 'auto' && (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter)) {
+    reason = `the only WebGPU adapter is a software fallback (${adapter.info?.architecture || 'CPU emulation'}), slower than WASM`;
+  }
+  if (!reason || (requested === 'webgpu' && adapter)) return { backend: 'webgpu' };
   if (requested === 'webgpu') throw new FslsdError('DEVICE_UNAVAILABLE', `WebGPU is not available: ${reason}.`, { fix: 'Use backend "wasm" or "auto", or a browser with WebGPU enabled.' });
   return { backend: 'wasm', reason };
 }

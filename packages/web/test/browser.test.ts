@@ -1,9 +1,7 @@
 /**
  * The browser demo (examples/web) in real Chromium: it finds, aligns, swaps and pastes back the
- * faces of the bundled photos on WASM in a Web Worker, and the result matches the Node pipeline
- * on the same inputs. The WebGPU path is
- * not validated yet (on SwiftShader it runs, but the 1024^2 synthesis did not finish in 5 min on
- * this 2-core machine): a todo, not a pass.
+ * faces of the bundled photos in a Web Worker, on WASM and on WebGPU (SwiftShader), and the
+ * result matches the Node pipeline on the same inputs.
  * Needs /usr/bin/chromium (or FSLSD_CHROMIUM); skipped without it unless FSLSD_REQUIRE_BROWSER=1.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -45,6 +43,9 @@ function serve(): Promise<Server> {
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
+
+/** WebGPU vs onnxruntime-node: max |y_f difference| on the crop samples, and on the 8-bit photo. */
+const TOLERANCE_WEBGPU = { crop: 2e-3, photo: 1 };
 
 interface DemoState {
   status: string;
@@ -94,16 +95,30 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  it.todo('swaps the samples on WebGPU (SwiftShader) and matches the Node pipeline within a stated tolerance');
+  it('auto picks WASM over a software WebGPU adapter, and says why', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}?backend=auto`);
+    await page.waitForFunction(() => ['ready', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: 240_000, polling: 250 });
+    const state = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState & { fallbackReason?: string } }).fslsdDemo);
+    expect(state.error).toBeUndefined();
+    expect(state.backend).toBe('wasm');
+    expect(state.fallbackReason).toMatch(/software fallback \(swiftshader\)/);
+    expect(await page.textContent('#backend')).toContain('running on WASM (the only WebGPU adapter is a software fallback');
+    await page.close();
+  });
 
-  for (const backend of ['wasm'] as const) {
-    it(`swaps the bundled photos on ${backend} and matches the Node pipeline`, async () => {
+  // WebGPU runs on SwiftShader here (a CPU emulation): right for correctness, but the first run
+  // compiles every shader, and a 1024^2 swap takes several minutes on 2 cores. CI runs it;
+  // FSLSD_SKIP_WEBGPU=1 leaves it out of a local run.
+  const backends = process.env.FSLSD_SKIP_WEBGPU === '1' ? (['wasm'] as const) : (['wasm', 'webgpu'] as const);
+  for (const backend of backends) {
+    it(`swaps the bundled photos on ${backend} and matches the Node pipeline`, { timeout: backend === 'webgpu' ? 40 * 60_000 : 300_000 }, async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(`${base}?backend=${backend}&autoswap`);
-      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: 240_000, polling: 500 });
+      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: backend === 'webgpu' ? 39 * 60_000 : 240_000, polling: 1000 });
       const state = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo);
       expect(state.error, state.error).toBeUndefined();
       expect(errors).toEqual([]);
@@ -127,9 +142,10 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       // Chromium and sharp decode with different IDCTs (pixels off by a level here and there), so
       // W+ and y_f differ slightly (measured 5.5e-4 on y_f in [-1, 1]); after 8-bit rounding the
       // photo came out identical. The crop path (parity tests) holds 1e-4 on identical pixels.
-      expect(worst).toBeLessThanOrEqual(2e-3);
+      // WebGPU's shaders sum in other orders than the CPU kernels: TOLERANCE_WEBGPU below.
+      expect(worst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.crop : 2e-3);
       expect(meanDifference).toBeLessThanOrEqual(1e-4);
-      expect(photoWorst).toBeLessThanOrEqual(1);
+      expect(photoWorst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.photo : 1);
       expect(state.pngBytes).toBeGreaterThan(50_000);
       // The PNG offered for download says in its metadata that it is a synthetic face swap.
       const png = await page.evaluate(async () => {
@@ -147,6 +163,10 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: path.join(shots, `web-demo-${backend}.png`), fullPage: true });
 
+      if (backend === 'webgpu') {
+        await context.close();
+        return;
+      }
       // A second visit loads the models from the Cache API: no model file crosses the network.
       const modelRequests: string[] = [];
       const again = await context.newPage();
