@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('Usage: pnpm bench\n\nRuns scripts/bench/*.mjs: the face front end (align + mask + paste-back on a 1920x1080 frame) beside OpenCV.\nThe swap-pipeline benchmarks (full-size graphs, PyTorch baseline) come with issue 7.');
+  console.log('Usage: pnpm bench\n\nRuns scripts/bench/*.mjs: the face front end (align + mask + paste-back on a 1920x1080 frame) beside OpenCV,\nand video (end-to-end vs inference-only fps, jitter with and without smoothing).\nThe swap-pipeline benchmarks (full-size graphs, PyTorch baseline) come with issue 7.');
   process.exit(0);
 }
-const benches = ['front-end.mjs'];
+const benches = ['front-end.mjs', 'video.mjs'];
 let failed = 0;
 for (const bench of benches) {
   const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench', bench)], { cwd: root, stdio: 'inherit' });

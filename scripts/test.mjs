@@ -13,20 +13,20 @@ try {
   process.exit(1);
 }
 
-// The browser tests need Chromium. Where we may (root on Debian/Ubuntu, FSLSD_NO_INSTALL unset),
-// install Debian's package; elsewhere say how, and the browser tests are skipped.
-const chromium = process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium';
-if (!existsSync(chromium)) {
-  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1' && !process.env.FSLSD_CHROMIUM;
-  if (canInstall) {
-    log('Chromium not found: installing Debian\'s chromium for the browser tests (apt-get; set FSLSD_NO_INSTALL=1 to skip)...');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env }) : update;
-    if (install.status !== 0) log('could not install chromium: the browser tests will be skipped.');
-  } else {
-    log('Chromium not found: the browser tests will be skipped (sudo apt-get install chromium, or set FSLSD_CHROMIUM).');
-  }
+// The browser tests need Chromium, the video tests ffmpeg. Where we may (root on Debian/Ubuntu,
+// FSLSD_NO_INSTALL unset), install Debian's packages; elsewhere say how, and those tests skip.
+const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1';
+const missing = [];
+if (!existsSync(process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium') && !process.env.FSLSD_CHROMIUM) missing.push('chromium');
+if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
+if (missing.length && canInstall) {
+  log(`installing Debian's ${missing.join(' and ')} for the browser and video tests (apt-get; FSLSD_NO_INSTALL=1 skips this)...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) log(`could not install ${missing.join(' and ')}: those tests will be skipped.`);
+} else if (missing.length) {
+  log(`${missing.join(' and ')} not found: the ${missing.map((m) => (m === 'ffmpeg' ? 'video' : 'browser')).join(' and ')} tests will be skipped (sudo apt-get install ${missing.join(' ')}).`);
 }
 log('type-checking sources and tests (pnpm -r typecheck)...');
 const typecheck = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'typecheck'], { stdio: 'inherit' });

@@ -73,3 +73,8 @@ export { PARSER_SIZE, PARSER_CLASSES, INNER_FACE_CLASSES, checkParserContract, p
 export type { FaceAnalyzer, FaceAnalyzerOptions, FaceModelFiles, PreparedFace, PrepareOptions } from './face/front-end.js';
 export { encodeSourcePhoto, swapPhoto } from './face/photo-swap.js';
 export type { PhotoSource, SwappedFace, PhotoSwapResult, SourcePhotoOptions, PhotoSwapOptions } from './face/photo-swap.js';
+export { OneEuroFilter, MovingAverage, temporalFilters, checkStrength } from './video/temporal.js';
+export type { TemporalFilters } from './video/temporal.js';
+export { secondDifferenceJitter, quadJitter } from './video/jitter.js';
+export { FaceTracker, swapVideoFrames } from './video/video-swap.js';
+export type { FaceTrackOptions, VideoFrameResult, VideoSwapOptions } from './video/video-swap.js';

@@ -12,3 +12,5 @@ export type { Photo, WriteOptions } from './image-io.js';
 export { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 export { createFaceAnalyzer, readFaceModels } from './faces.js';
 export type { NodeFaceAnalyzer, NodeFaceAnalyzerOptions } from './faces.js';
+export { probeVideo, decodeVideo, swapVideo } from './video.js';
+export type { VideoInfo, SwapVideoOptions, SwapVideoResult } from './video.js';

@@ -1,0 +1,222 @@
+/**
+ * Video through ffmpeg pipes (Debian's ffmpeg; nothing is downloaded): frames are decoded to raw
+ * RGB on one process's stdout, swapped, and encoded on another's stdin, with the audio copied
+ * from the input. No frame touches the disk. The output is written to a temporary name and
+ * renamed when complete; an abort or an error kills both processes and removes it.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  FslsdError, type FaceAnalyzer, type RgbImage, type SourceFace, type Swapper, type VideoFrameResult, type VideoSwapOptions, SYNTHETIC_LABEL, swapVideoFrames,
+} from '@fslsd/core';
+
+/** What ffprobe says about a video. */
+export interface VideoInfo {
+  readonly width: number;
+  readonly height: number;
+  /** Frame rate as ffmpeg writes it, e.g. `30000/1001`. */
+  readonly rate: string;
+  readonly fps: number;
+  /** Frame count (from the container, else duration x fps). */
+  readonly frames: number;
+  readonly duration: number;
+  readonly hasAudio: boolean;
+}
+
+function needFfmpeg(tool: 'ffmpeg' | 'ffprobe'): void {
+  const probe = spawnSync(tool, ['-version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new FslsdError('IO', `${tool} is not installed; video needs it.`, { fix: 'Install it: sudo apt-get install ffmpeg (Debian/Ubuntu), brew install ffmpeg (macOS).' });
+  }
+}
+
+/** Reads width, height, frame rate, frame count and audio presence with ffprobe. */
+export async function probeVideo(file: string): Promise<VideoInfo> {
+  needFfmpeg('ffprobe');
+  await stat(file).catch((error: unknown) => {
+    throw new FslsdError('IO', `Cannot open ${file}: no such file.`, { fix: 'Check the path.', cause: error });
+  });
+  const result = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new FslsdError('INVALID_IMAGE', `Cannot read ${file} as a video: ${result.stderr.trim().split('\n').pop()}.`, { fix: 'Use a video file ffmpeg can decode (MP4, MOV, MKV, WebM).' });
+  }
+  type Stream = { codec_type?: string; width?: number; height?: number; r_frame_rate?: string; avg_frame_rate?: string; nb_frames?: string; duration?: string; side_data_list?: { rotation?: number }[] };
+  const json = JSON.parse(result.stdout) as { streams?: Stream[]; format?: { duration?: string } };
+  const video = json.streams?.find((s) => s.codec_type === 'video');
+  if (!video?.width || !video.height) throw new FslsdError('INVALID_IMAGE', `${file} has no video stream.`, { fix: 'Pass a video file with a picture track.' });
+  const rate = video.avg_frame_rate && video.avg_frame_rate !== '0/0' ? video.avg_frame_rate : (video.r_frame_rate ?? '25/1');
+  const [num, den] = rate.split('/').map(Number);
+  const fps = num! / (den || 1);
+  const duration = Number(video.duration ?? json.format?.duration ?? 0);
+  const frames = Number(video.nb_frames) || Math.round(duration * fps);
+  // ffmpeg turns frames upright on decode; a 90-degree rotation swaps the sides.
+  const rotation = Math.abs(video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0) % 180;
+  const [width, height] = rotation === 90 ? [video.height, video.width] : [video.width, video.height];
+  return { width, height, rate, fps, frames, duration, hasAudio: Boolean(json.streams?.some((s) => s.codec_type === 'audio')) };
+}
+
+function failure(tool: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => reject(new FslsdError('IO', `${tool} failed to start: ${error.message}.`, { fix: 'Install ffmpeg.', cause: error })));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new FslsdError('IO', `${tool} stopped (${signal ?? `exit ${code}`}): ${stderr().trim().split('\n').slice(-2).join(' ')}`, { fix: 'Check that the video decodes (ffprobe FILE) and that the output folder is writable.' }));
+    });
+  });
+}
+
+/**
+ * Decodes `file` to upright 8-bit RGB frames, reading ahead up to `readAhead` frames so the
+ * networks never wait for the decoder.
+ */
+export async function* decodeVideo(file: string, info: VideoInfo, options: { readonly signal?: AbortSignal; readonly readAhead?: number } = {}): AsyncGenerator<RgbImage> {
+  needFfmpeg('ffmpeg');
+  const frameBytes = info.width * info.height * 3;
+  const child = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const finished = failure('ffmpeg (decoding)', child, () => stderr);
+  finished.catch(() => undefined);
+  const queue: RgbImage[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const limit = Math.max(1, options.readAhead ?? 4);
+  const stdout = child.stdout!;
+  stdout.on('data', (chunk: Buffer) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    while (pendingBytes >= frameBytes) {
+      const all = Buffer.concat(pending);
+      const data = new Uint8Array(frameBytes);
+      data.set(all.subarray(0, frameBytes));
+      queue.push({ width: info.width, height: info.height, channels: 3, data });
+      pending = [all.subarray(frameBytes)];
+      pendingBytes = all.length - frameBytes;
+    }
+    if (queue.length >= limit) stdout.pause();
+    wake?.();
+  });
+  stdout.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  const abort = () => child.kill('SIGKILL');
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    for (;;) {
+      if (queue.length) {
+        const frame = queue.shift()!;
+        if (queue.length < limit) stdout.resume();
+        yield frame;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    await finished;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+function dropAlpha(image: RgbImage): Uint8Array {
+  const out = new Uint8Array(image.width * image.height * 3);
+  for (let p = 0; p < image.width * image.height; p += 1) for (let c = 0; c < 3; c += 1) out[p * 3 + c] = image.data[p * image.channels + c]!;
+  return out;
+}
+
+/** Options of {@link swapVideo}. */
+export interface SwapVideoOptions extends Omit<VideoSwapOptions, 'fps'> {
+  /** x264 quality, 0 (lossless) .. 51; default 18 (visually lossless). */
+  readonly crf?: number;
+  /** Overwrite an existing output. Default true for the library; the CLI asks for --force. */
+  readonly overwrite?: boolean;
+  /** Called after every frame. */
+  readonly onFrame?: (frame: VideoFrameResult, info: VideoInfo) => void;
+}
+
+/** The result of {@link swapVideo}. */
+export interface SwapVideoResult {
+  readonly file: string;
+  readonly info: VideoInfo;
+  readonly frames: number;
+  readonly swappedFrames: number;
+  /** Wall time of the whole job and the time inside the front end + networks, in ms. */
+  readonly milliseconds: { readonly total: number; readonly frontEnd: number; readonly networks: number; readonly paste: number };
+}
+
+/**
+ * Swaps `source` onto the face in every frame of `input` and writes `output` (H.264 in the
+ * container the extension names, audio copied as AAC), labelled as a synthetic face swap in its
+ * metadata. The source face is encoded once by the caller.
+ */
+export async function swapVideo(swapper: Swapper, analyzer: FaceAnalyzer, source: SourceFace, input: string, output: string, options: SwapVideoOptions = {}): Promise<SwapVideoResult> {
+  const started = performance.now();
+  const info = await probeVideo(input);
+  needFfmpeg('ffmpeg');
+  const target = path.resolve(output);
+  const extension = path.extname(target).toLowerCase();
+  if (!['.mp4', '.mov', '.mkv'].includes(extension)) {
+    throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" videos: ${output}.`, { fix: 'End the output name with .mp4, .mov or .mkv.' });
+  }
+  if (options.overwrite === false && (await stat(target).then(() => true, () => false))) {
+    throw new FslsdError('IO', `${output} exists.`, { fix: 'Choose another name, or pass --force to overwrite it.' });
+  }
+  const temporary = path.join(path.dirname(target), `.${path.basename(target, extension)}.${randomBytes(6).toString('hex')}.partial${extension}`);
+  const crf = options.crf ?? 18;
+  const label = `${SYNTHETIC_LABEL} (IPTC DigitalSourceType trainedAlgorithmicMedia)`;
+  const encoder = spawn('ffmpeg', [
+    '-v', 'error', '-nostdin', '-y',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${info.width}x${info.height}`, '-r', info.rate, '-i', '-',
+    '-i', input,
+    '-map', '0:v:0', '-map', '1:a?',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '192k',
+    '-metadata', `comment=${label}`, '-metadata', `description=${label}`, '-metadata', 'encoder=fslsd',
+    ...(extension === '.mkv' ? [] : ['-movflags', '+faststart']),
+    temporary,
+  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  encoder.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const encoded = failure('ffmpeg (encoding)', encoder, () => stderr);
+  encoded.catch(() => undefined);
+  const signal = options.signal;
+  const abort = () => encoder.kill('SIGKILL');
+  signal?.addEventListener('abort', abort, { once: true });
+  let frames = 0;
+  let swappedFrames = 0;
+  const spent = { frontEnd: 0, networks: 0, paste: 0 };
+  try {
+    const stdin = encoder.stdin!;
+    const write = (data: Uint8Array) => new Promise<void>((resolve, reject) => {
+      stdin.write(data, (error) => (error ? reject(new FslsdError('IO', `ffmpeg (encoding) refused a frame: ${error.message}.`, { cause: error })) : resolve()));
+    });
+    for await (const frame of swapVideoFrames(swapper, analyzer, source, decodeVideo(input, info, { signal }), { ...options, fps: info.fps })) {
+      spent.frontEnd += frame.timings.frontEnd;
+      spent.networks += frame.timings.networks;
+      spent.paste += frame.timings.paste;
+      if (frame.swapped) swappedFrames += 1;
+      frames += 1;
+      const { data, channels } = frame.image;
+      await write(channels === 3 ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : dropAlpha(frame.image));
+      options.onFrame?.(frame, info);
+    }
+    stdin.end();
+    await encoded;
+    await rename(temporary, target);
+  } catch (error) {
+    encoder.kill('SIGKILL');
+    await rm(temporary, { force: true });
+    if (signal?.aborted && !(error instanceof FslsdError && error.code === 'ABORTED')) throw new FslsdError('ABORTED', 'Aborted during the video swap.', { cause: error });
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+  return { file: target, info, frames, swappedFrames, milliseconds: { total: performance.now() - started, ...spent } };
+}

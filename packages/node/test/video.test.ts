@@ -1,0 +1,146 @@
+/**
+ * Video through ffmpeg: a short clip made here from a shipped photo (pan, zoom, rotation, a tone
+ * as audio) goes through `fslsd video`; the output keeps the frame count, duration, size and an
+ * audio track and carries the synthetic-media label. Smoothing lowers the jitter metric, frames
+ * without a face pass through, and Ctrl-C leaves no file behind.
+ * Needs ffmpeg (apt-get install ffmpeg); skipped without it unless FSLSD_REQUIRE_VIDEO=1.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RgbImage, FaceTracker, alignmentPointsFrom68, encodeSourcePhoto, ffhqQuad, quadJitter, swapVideoFrames } from '@fslsd/core';
+import { packageDirectory } from '@fslsd/models/node';
+import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, decodeVideo, probeVideo, readImage } from '../src/index.js';
+
+const hasFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+if (!hasFfmpeg && process.env.FSLSD_REQUIRE_VIDEO === '1') throw new Error('The video tests need ffmpeg (apt-get install ffmpeg).');
+
+const photos = path.join(packageDirectory(), 'assets', 'photos');
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const work = mkdtempSync(path.join(tmpdir(), 'fslsd-video-'));
+
+/** A clip panning and slowly turning over the astronaut photo, with a 440 Hz tone. */
+function makeClip(file: string, seconds: number, fps = 10): void {
+  const result = spawnSync('ffmpeg', [
+    '-v', 'error', '-y', '-loop', '1', '-framerate', String(fps), '-i', path.join(photos, 'astronaut.png'),
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+    '-filter_complex', `[0:v]scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',rotate='0.06*sin(2*PI*t/${seconds})':fillcolor=gray,format=yuv420p[v]`,
+    '-map', '[v]', '-map', '1:a', '-t', String(seconds), '-r', String(fps), '-c:v', 'libx264', '-crf', '18', '-c:a', 'aac', file,
+  ], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+}
+
+function probe(file: string): { frames: number; width: number; height: number; duration: number; audio: boolean; comment: string } {
+  const out = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,width,height,nb_read_frames,duration:format_tags=comment', '-of', 'json', file], { encoding: 'utf8' });
+  const json = JSON.parse(out.stdout) as { streams: { codec_type: string; width?: number; height?: number; nb_read_frames?: string; duration?: string }[]; format: { tags?: { comment?: string } } };
+  const video = json.streams.find((s) => s.codec_type === 'video')!;
+  return {
+    frames: Number(video.nb_read_frames),
+    width: video.width!,
+    height: video.height!,
+    duration: Number(video.duration),
+    audio: json.streams.some((s) => s.codec_type === 'audio'),
+    comment: json.format.tags?.comment ?? '',
+  };
+}
+
+describe.skipIf(!hasFfmpeg)('fslsd video', () => {
+  const clip = path.join(work, 'clip.mp4');
+  let analyzer: NodeFaceAnalyzer;
+  let swapper: NodeSwapper;
+
+  beforeAll(async () => {
+    makeClip(clip, 1.2);
+    analyzer = await createFaceAnalyzer({ device: 'cpu' });
+    swapper = await createSwapper({ device: 'cpu' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await analyzer?.dispose();
+    await swapper?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('keeps frame count, duration, size and audio, and labels the output', () => {
+    const out = path.join(work, 'out.mp4');
+    const result = spawnSync(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', clip, '--out', out, '--device', 'cpu', '--threads', '2'], { encoding: 'utf8', timeout: 300_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n').pop()).toBe(out);
+    expect(result.stderr).toMatch(/frame 12\/12, [\d.]+ fps/);
+    const input = probe(clip);
+    const output = probe(out);
+    expect(input.frames).toBe(12);
+    expect([output.frames, output.width, output.height, output.audio]).toEqual([input.frames, input.width, input.height, true]);
+    expect(Math.abs(output.duration - input.duration)).toBeLessThan(0.01);
+    expect(output.comment).toContain('Synthetic face swap made with fslsd');
+    expect(output.comment).toContain('trainedAlgorithmicMedia');
+    expect(readdirSync(work).filter((name) => name.includes('.partial'))).toEqual([]);
+  }, 300_000);
+
+  it('smoothing lowers the jitter of the alignment track', async () => {
+    const longer = path.join(work, 'longer.mp4');
+    makeClip(longer, 3);
+    const info = await probeVideo(longer);
+    const frames: RgbImage[] = [];
+    for await (const frame of decodeVideo(longer, info)) frames.push(frame);
+    expect(frames).toHaveLength(30);
+    const jitter = async (smoothing: number): Promise<number> => {
+      const tracker = new FaceTracker(analyzer, { fps: info.fps, smoothing });
+      const quads = [];
+      for (const frame of frames) quads.push(ffhqQuad(alignmentPointsFrom68((await tracker.next(frame))!.landmarks68)));
+      return quadJitter(quads);
+    };
+    const raw = await jitter(0);
+    const smoothed = await jitter(0.6);
+    console.log(`alignment jitter (crop sides per frame): raw ${raw.toExponential(2)}, smoothing 0.6 ${smoothed.toExponential(2)} (${(raw / smoothed).toFixed(2)}x lower)`);
+    expect(raw).toBeGreaterThan(0);
+    expect(smoothed).toBeLessThan(raw * 0.7);
+  }, 300_000);
+
+  it('passes frames without a face through unchanged', async () => {
+    const { source } = await encodeSourcePhoto(swapper, analyzer, await readImage(path.join(photos, 'hopper.jpg')));
+    const grey: RgbImage = { width: 320, height: 240, channels: 3, data: new Uint8Array(320 * 240 * 3).fill(120) };
+    const astronaut = await readImage(path.join(photos, 'astronaut.png'));
+    async function* frames() {
+      yield grey;
+      yield astronaut;
+      yield grey;
+    }
+    const out = [];
+    for await (const frame of swapVideoFrames(swapper, analyzer, source, frames(), { fps: 10 })) out.push(frame);
+    expect(out.map((f) => f.swapped)).toEqual([false, true, false]);
+    expect(out[0]!.image).toBe(grey);
+    expect(out[2]!.image).toBe(grey);
+    expect(Buffer.from(out[1]!.image.data).equals(Buffer.from(astronaut.data))).toBe(false);
+  }, 120_000);
+
+  it('Ctrl-C mid-way exits 130 and leaves no output file', async () => {
+    const longer = path.join(work, 'abort.mp4');
+    makeClip(longer, 4);
+    const out = path.join(work, 'aborted.mp4');
+    const child = spawn(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', longer, '--out', out, '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (/frame 3\//.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(code, stderr).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((name) => name.includes('.partial'))).toEqual([]);
+  }, 300_000);
+
+  it('names the fix for bad input', () => {
+    const missing = spawnSync(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', path.join(work, 'nope.mp4'), '--out', path.join(work, 'x.mp4')], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/\[IO\]: Cannot open .*nope\.mp4: no such file/);
+    const notVideo = spawnSync(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', path.join(photos, 'hopper.jpg'), '--out', path.join(work, 'x.gif')], { encoding: 'utf8' });
+    expect(notVideo.status).not.toBe(0);
+    expect(spawnSync(process.execPath, [cli, 'video', '--help'], { encoding: 'utf8' }).stdout).toContain('Usage: fslsd video');
+  });
+});

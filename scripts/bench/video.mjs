@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * Video benchmark: one clip (3 s, 10 fps, 400x400, made from the astronaut photo) through
+ * `swapVideo` with the shipped tiny set; end-to-end fps beside inference-only fps (the time
+ * inside the networks) and the front end's share, measured in the same run, with the jitter of
+ * the alignment track with and without smoothing. Writes benchmarks/video.json.
+ *
+ *   node scripts/bench/video.mjs [--seconds N] [--out FILE]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log('Usage: node scripts/bench/video.mjs [--seconds N] [--out FILE]\n\nEnd-to-end vs inference-only fps of fslsd video on a generated clip (needs ffmpeg).');
+  process.exit(0);
+}
+const seconds = Number(values.seconds);
+const out = values.out ?? path.join(root, 'benchmarks', 'video.json');
+const node = await import(path.join(root, 'packages/node/dist/index.js'));
+const photos = path.join(root, 'packages/models/assets/photos');
+const work = mkdtempSync(path.join(tmpdir(), 'fslsd-bench-video-'));
+try {
+  const clip = path.join(work, 'clip.mp4');
+  const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', path.join(photos, 'astronaut.png'),
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
+    '-filter_complex', `[0:v]scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',rotate='0.06*sin(2*PI*t/${seconds})':fillcolor=gray,format=yuv420p[v]`,
+    '-map', '[v]', '-map', '1:a', '-t', String(seconds), '-r', '10', '-c:v', 'libx264', '-crf', '18', '-c:a', 'aac', clip], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`ffmpeg failed (apt-get install ffmpeg?): ${made.stderr}`);
+  const swapper = await node.createSwapper({ device: 'cpu' });
+  const analyzer = await node.createFaceAnalyzer({ device: 'cpu' });
+  const { source } = await node.encodeSourcePhoto(swapper, analyzer, await node.readImage(path.join(photos, 'hopper.jpg')));
+  const result = await node.swapVideo(swapper, analyzer, source, clip, path.join(work, 'out.mp4'), { smoothing: 0.6 });
+  // Jitter of the alignment track, raw and smoothed, on the decoded frames.
+  const frames = [];
+  for await (const frame of node.decodeVideo(clip, result.info)) frames.push(frame);
+  const jitter = async (smoothing) => {
+    const tracker = new node.FaceTracker(analyzer, { fps: result.info.fps, smoothing });
+    const quads = [];
+    for (const frame of frames) {
+      const face = await tracker.next(frame);
+      if (face) quads.push(node.ffhqQuad(node.alignmentPointsFrom68(face.landmarks68)));
+    }
+    return node.quadJitter(quads);
+  };
+  const raw = await jitter(0);
+  const smoothed = await jitter(0.6);
+  await swapper.dispose();
+  await analyzer.dispose();
+  const { total, frontEnd, networks, paste } = result.milliseconds;
+  const report = {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    clip: `${result.info.width}x${result.info.height}, ${result.info.fps} fps, ${result.frames} frames, tiny set`,
+    fps: { endToEnd: result.frames / (total / 1000), inferenceOnly: result.frames / (networks / 1000), frontEndOnly: result.frames / (frontEnd / 1000) },
+    share: { networks: networks / total, frontEnd: frontEnd / total, paste: paste / total, ioAndOther: (total - networks - frontEnd - paste) / total },
+    jitter: { raw, smoothed, ratio: raw / smoothed },
+  };
+  console.log(`video: ${report.clip} (${report.machine.model}, ${report.machine.cpus} cores)`);
+  console.log('| measure | value |\n|---|---:|');
+  console.log(`| end-to-end fps | ${report.fps.endToEnd.toFixed(2)} |`);
+  console.log(`| inference-only fps (networks) | ${report.fps.inferenceOnly.toFixed(2)} |`);
+  console.log(`| end-to-end / inference-only | ${(report.fps.endToEnd / report.fps.inferenceOnly).toFixed(2)} |`);
+  console.log(`| share of wall time: networks / front end / paste-back / I/O+other | ${(100 * report.share.networks).toFixed(0)}% / ${(100 * report.share.frontEnd).toFixed(0)}% / ${(100 * report.share.paste).toFixed(0)}% / ${(100 * report.share.ioAndOther).toFixed(0)}% |`);
+  console.log(`| alignment jitter raw / smoothed (crop sides per frame) | ${raw.toExponential(2)} / ${smoothed.toExponential(2)} (${report.jitter.ratio.toFixed(2)}x) |`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(`${out}.partial`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${out}.partial`, out);
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
