@@ -1,7 +1,7 @@
 // The demo page: pick a source and a target photo (or keep the bundled ones), swap in a worker on
 // WebGPU or WASM (faces found, aligned, swapped, pasted back), show y_s, the swapped crop and
 // the result photo, and offer the labelled PNG.
-import { type ProgressEvent, type RemoteSwapper, type SourceFaceJSON, connectSwapper, toImageData, toPngBlob } from '@fslsd/web';
+import { type ProgressEvent, type RemoteSwapper, type SourceFaceJSON, connectSwapper, swapVideo, toImageData, toPngBlob, videoSupport } from '@fslsd/web';
 
 type Backend = 'auto' | 'webgpu' | 'wasm';
 
@@ -21,6 +21,7 @@ interface DemoState {
   detected?: number;
   swapped?: number;
   pngBytes?: number;
+  video?: { status: 'swapping' | 'done' | 'error'; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
 }
 const state: DemoState = { status: 'loading' };
 (window as unknown as { fslsdDemo: DemoState }).fslsdDemo = state;
@@ -41,6 +42,7 @@ async function bundled(file: string): Promise<Photo> {
 }
 
 const photos: { source?: Photo; target?: Photo } = {};
+let videoFile: Blob | undefined;
 let swapper: RemoteSwapper | undefined;
 let source: SourceFaceJSON | undefined;
 
@@ -82,6 +84,7 @@ async function load(backend: Backend) {
     status(`Ready: "${swapper.models}" models and the face models loaded in ${(state.loadMs / 1000).toFixed(1)} s.`, 1);
     state.status = 'ready';
     $<HTMLButtonElement>('swap').disabled = false;
+    $<HTMLButtonElement>('swap-video').disabled = !videoFile;
   } catch (error) {
     fail(error);
   }
@@ -148,6 +151,48 @@ function pick(which: 'source' | 'target') {
     if (file) show(which, { image: file, url: URL.createObjectURL(file) });
   });
 }
+
+async function swapVideoFile(file: Blob) {
+  const support = videoSupport();
+  if (!support.supported) {
+    $('video-status').textContent = `Video is not available in this browser: ${support.reason}.`;
+    return;
+  }
+  if (!swapper || !photos.source) return;
+  state.video = { status: 'swapping' };
+  $<HTMLButtonElement>('swap-video').disabled = true;
+  const started = performance.now();
+  try {
+    source ??= (await swapper.encodeSourcePhoto(photos.source.image, { onProgress })).source;
+    const fps = Number(params.get('videofps') ?? 25);
+    const result = await swapVideo(swapper, source, file, {
+      fps,
+      onFrame: (done, total) => {
+        const seconds = (performance.now() - started) / 1000;
+        $('video-status').textContent = `frame ${done}/${total}, ${(done / seconds).toFixed(2)} fps`;
+      },
+    });
+    const url = URL.createObjectURL(result.blob);
+    state.video = { status: 'done', frames: result.frames, swapped: result.swappedFrames, bytes: result.blob.size, ms: performance.now() - started, url };
+    $<HTMLVideoElement>('video-result').src = url;
+    $('video-figure').hidden = false;
+    const link = $<HTMLAnchorElement>('download-video');
+    link.href = url;
+    link.hidden = false;
+    $('video-status').textContent = `${result.frames} frames (${result.swappedFrames} with a face) in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+  } catch (error) {
+    state.video = { status: 'error', error: (error as Error).message ?? String(error) };
+    $('video-status').textContent = `Error: ${state.video.error}`;
+  } finally {
+    $<HTMLButtonElement>('swap-video').disabled = false;
+  }
+}
+
+$<HTMLInputElement>('video-file').addEventListener('change', (event) => {
+  videoFile = (event.target as HTMLInputElement).files?.[0];
+  $<HTMLButtonElement>('swap-video').disabled = !videoFile || !swapper;
+});
+$('swap-video').addEventListener('click', () => videoFile && void swapVideoFile(videoFile));
 
 pick('source');
 pick('target');

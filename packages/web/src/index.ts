@@ -13,3 +13,7 @@ export { toRgbImage, toPhoto, toImageData, toPngBlob, PIXEL_LIMIT } from './imag
 export type { ImageInput } from './images.js';
 export { withXmpChunk } from './png.js';
 export { cacheStorageModelCache } from './cache.js';
+export { swapVideo, videoSupport } from './video.js';
+export type { VideoSupport, WebVideoOptions, WebVideoResult } from './video.js';
+export { writeWebm } from './webm.js';
+export type { WebmFrame, WebmOptions } from './webm.js';

@@ -11,7 +11,7 @@
  */
 import {
   type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type ProgressEvent, type RgbImage, type SourceFaceJSON,
-  type StageName, type SwapOptions, WPlus, encodeSourcePhoto, sourceFaceFromJSON, sourceFaceToJSON, swapPhoto,
+  type StageName, type SwapOptions, type VideoFrameResult, WPlus, encodeSourcePhoto, sourceFaceFromJSON, sourceFaceToJSON, swapPhoto, swapVideoFrames,
 } from '@fslsd/core';
 import { type WebFaceAnalyzer, createFaceAnalyzer } from './faces.js';
 import { type ImageInput, toPhoto, toRgbImage } from './images.js';
@@ -51,6 +51,9 @@ type Request =
   | { id: number; type: 'swap'; source: SourceFaceJSON; image: RgbPayload; landmarks: Landmarks; mask?: { width: number; height: number; data: Uint8Array }; options: Pick<SwapOptions, 'split' | 'strength' | 'editor'> }
   | { id: number; type: 'encodeSourcePhoto'; image: RgbPayload; faceIndex?: number }
   | { id: number; type: 'swapPhoto'; source: SourceFaceJSON; image: RgbPayload; choice: PhotoChoice; options: Pick<SwapOptions, 'split' | 'strength' | 'editor'> }
+  | { id: number; type: 'videoStart'; source: SourceFaceJSON; fps: number; smoothing: number; faceIndex?: number }
+  | { id: number; type: 'videoFrame'; image: RgbPayload }
+  | { id: number; type: 'videoEnd' }
   | { id: number; type: 'dispose' };
 
 /** A request before its id is assigned (Omit distributed over the union). */
@@ -88,12 +91,47 @@ export interface PhotoChoice {
   readonly all?: boolean;
 }
 
+/** Frames pushed one at a time into swapVideoFrames, which pulls them as an async iterable. */
+class FrameQueue implements AsyncIterable<RgbImage> {
+  private frames: RgbImage[] = [];
+  private waiting: ((result: IteratorResult<RgbImage>) => void) | undefined;
+  private closed = false;
+
+  push(frame: RgbImage): void {
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: frame, done: false });
+    } else {
+      this.frames.push(frame);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = undefined;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RgbImage> {
+    return {
+      next: () => {
+        const frame = this.frames.shift();
+        if (frame) return Promise.resolve({ value: frame, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiting = resolve));
+      },
+    };
+  }
+}
+
 const remoteFace = (face: FoundFace): RemoteFoundFace => ({ index: face.index, box: face.box, score: face.score, landmarks68: face.landmarks68 });
 
 /** Serves a swapper inside a worker: call once in the worker's module. */
 export function exposeSwapper(port: Port): void {
   let swapper: WebSwapper | undefined;
   let analyzer: WebFaceAnalyzer | undefined;
+  let video: { queue: FrameQueue; frames: AsyncGenerator<VideoFrameResult> } | undefined;
   const needFaces = (): WebFaceAnalyzer => {
     if (!analyzer) throw new FslsdError('INVALID_ARGUMENT', 'This worker swapper has no face models, so it cannot work on photos.', { fix: 'Pass { faces: <URL of the face models> } to connectSwapper().' });
     return analyzer;
@@ -133,6 +171,24 @@ export function exposeSwapper(port: Port): void {
           timings: first.timings,
         };
         port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer as ArrayBuffer, first.sideOutput.data.buffer, first.image.data.buffer]);
+      } else if (request.type === 'videoStart') {
+        await video?.frames.return(undefined);
+        const queue = new FrameQueue();
+        const options = { fps: request.fps, smoothing: request.smoothing, ...(request.faceIndex !== undefined ? { faceIndex: request.faceIndex } : {}) };
+        video = { queue, frames: swapVideoFrames(need(), needFaces(), sourceFaceFromJSON(request.source), queue, options) };
+        port.postMessage({ id: request.id, type: 'ok', value: null } satisfies Reply);
+      } else if (request.type === 'videoFrame') {
+        if (!video) throw new FslsdError('INVALID_ARGUMENT', 'No video swap is running.', { fix: 'Use swapVideo(), which starts one.' });
+        video.queue.push(request.image);
+        const next = await video.frames.next();
+        if (next.done) throw new FslsdError('RUNTIME_FAILURE', 'The video swap ended early.');
+        const { image, swapped, index } = next.value;
+        port.postMessage({ id: request.id, type: 'ok', value: { image, swapped, index } } satisfies Reply, [image.data.buffer as ArrayBuffer]);
+      } else if (request.type === 'videoEnd') {
+        video?.queue.close();
+        await video?.frames.return(undefined);
+        video = undefined;
+        port.postMessage({ id: request.id, type: 'ok', value: null } satisfies Reply);
       } else if (request.type === 'dispose') {
         await swapper?.dispose();
         await analyzer?.dispose();
@@ -162,6 +218,14 @@ export interface RemoteSwapper {
   swap(source: SourceFaceJSON, target: RemoteFace, options?: Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemoteSwapResult>;
   /** Finds the source face in a photo (largest, or `faceIndex`) and encodes it. Needs `faces`. */
   encodeSourcePhoto(photo: ImageInput, options?: { faceIndex?: number; onProgress?: (event: ProgressEvent) => void }): Promise<{ source: SourceFaceJSON; face: RemoteFoundFace }>;
+  /**
+   * Starts a video swap in the worker (temporal smoothing across frames); frames then go
+   * through {@link RemoteSwapper.swapVideoFrame} in order, and {@link RemoteSwapper.endVideo} ends it.
+   */
+  startVideo(source: SourceFaceJSON, options: { fps: number; smoothing?: number; faceIndex?: number }): Promise<void>;
+  /** Swaps the next frame of the running video swap; frames without a face come back unchanged. */
+  swapVideoFrame(frame: ImageInput): Promise<{ image: RgbImage; swapped: boolean; index: number }>;
+  endVideo(): Promise<void>;
   /** Swaps the source onto the chosen faces of a photo and pastes them back. Needs `faces`. */
   swapPhoto(source: SourceFaceJSON, photo: ImageInput, options?: PhotoChoice & Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemotePhotoResult>;
   dispose(): Promise<void>;
@@ -223,6 +287,16 @@ export async function connectSwapper(worker: Worker, options: WorkerSwapperOptio
       const { onProgress: report, faceIndex, all, ...swapOptions } = callOptions;
       const choice: PhotoChoice = { ...(faceIndex !== undefined ? { faceIndex } : {}), ...(all ? { all } : {}) };
       return call<RemotePhotoResult>({ type: 'swapPhoto', source, image, choice, options: swapOptions }, report, [image.data.buffer as ArrayBuffer]);
+    },
+    async startVideo(source, videoOptions) {
+      await call({ type: 'videoStart', source, fps: videoOptions.fps, smoothing: videoOptions.smoothing ?? 0.6, ...(videoOptions.faceIndex !== undefined ? { faceIndex: videoOptions.faceIndex } : {}) });
+    },
+    async swapVideoFrame(frame) {
+      const image = await photoPixels(frame, 'video frame');
+      return call<{ image: RgbImage; swapped: boolean; index: number }>({ type: 'videoFrame', image }, undefined, [image.data.buffer as ArrayBuffer]);
+    },
+    async endVideo() {
+      await call({ type: 'videoEnd' });
     },
     async dispose() {
       await call({ type: 'dispose' });

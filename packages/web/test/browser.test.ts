@@ -4,7 +4,9 @@
  * result matches the Node pipeline on the same inputs.
  * Needs /usr/bin/chromium (or FSLSD_CHROMIUM); skipped without it unless FSLSD_REQUIRE_BROWSER=1.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -23,7 +25,7 @@ const executable = process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(executable) && existsSync(path.join(site, 'index.html'));
 if (!available && process.env.FSLSD_REQUIRE_BROWSER === '1') throw new Error(`Browser tests need ${executable} and a built examples/web (pnpm build).`);
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
+const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
 
 /** Static files of the built demo, cross-origin isolated like the README asks, on 127.0.0.1 only. */
 function serve(): Promise<Server> {
@@ -59,6 +61,7 @@ interface DemoState {
   detected?: number;
   swapped?: number;
   pngBytes?: number;
+  video?: { status: string; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
 }
 
 describe.skipIf(!available)('examples/web in Chromium', () => {
@@ -105,6 +108,42 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
     expect(state.fallbackReason).toMatch(/software fallback \(swiftshader\)/);
     expect(await page.textContent('#backend')).toContain('running on WASM (the only WebGPU adapter is a software fallback');
     await page.close();
+  });
+
+  it('swaps a video with WebCodecs into a labelled WebM with every frame', async () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'fslsd-web-video-'));
+    try {
+      const clip = path.join(work, 'clip.webm');
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', path.join(photos, 'astronaut.png'),
+        '-vf', "scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',format=yuv420p", '-t', '1', '-r', '10', '-c:v', 'libvpx', '-b:v', '2M', clip], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+      const page = await browser.newPage();
+      await page.goto(`${base}?backend=wasm&videofps=10`);
+      await page.waitForFunction(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status === 'ready', undefined, { timeout: 240_000, polling: 250 });
+      await page.setInputFiles('#video-file', clip);
+      await page.click('#swap-video');
+      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video?.status ?? ''), undefined, { timeout: 600_000, polling: 500 });
+      const video = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video!);
+      expect(video.error).toBeUndefined();
+      expect([video.frames, video.swapped]).toEqual([10, 10]);
+      const webm = await page.evaluate(async (url) => {
+        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        let binary = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        return btoa(binary);
+      }, video.url!);
+      const out = path.join(work, 'out.webm');
+      writeFileSync(out, Buffer.from(webm, 'base64'));
+      const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format_tags', '-of', 'json', out], { encoding: 'utf8' });
+      expect(probe.status, probe.stderr).toBe(0);
+      const info = JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[]; format: { tags?: Record<string, string> } };
+      expect(info.streams.map((s) => [s.codec_name, s.width, s.height, Number(s.nb_read_frames)])).toEqual([['vp8', 400, 400, 10]]);
+      expect(Object.values(info.format.tags ?? {}).join(' ')).toContain('trainedAlgorithmicMedia');
+      measured.push(`video (wasm): 10 frames of 400x400 in ${Math.round(video.ms!)} ms`);
+      await page.close();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   // WebGPU runs on SwiftShader here (a CPU emulation): right for correctness, but the first run
