@@ -44,9 +44,13 @@ export class FaceTracker {
     this.filters = temporalFilters(options.smoothing ?? 0.6);
   }
 
-  /** The tracked face in `frame` with smoothed landmarks, or undefined (and a reset) when there is none. */
-  async next(frame: RgbImage): Promise<FoundFace | undefined> {
-    const faces = await this.analyzer.detect(frame, { signal: this.options.signal, ...(this.options.minScore !== undefined ? { minScore: this.options.minScore } : {}) });
+  /** The faces of a frame: safe to run ahead, for the next frame, while this one is swapped. */
+  detect(frame: RgbImage): Promise<FoundFace[]> {
+    return this.analyzer.detect(frame, { signal: this.options.signal, ...(this.options.minScore !== undefined ? { minScore: this.options.minScore } : {}) });
+  }
+
+  /** Takes the tracked face from a frame's faces (in frame order) and smooths its landmarks. */
+  follow(faces: readonly FoundFace[]): FoundFace | undefined {
     const face = faces[this.options.faceIndex ?? 0];
     if (!face) {
       this.filters.reset();
@@ -62,6 +66,11 @@ export class FaceTracker {
     const smoothed = filter.next(face.landmarks68.flatMap(([x, y]) => [x / scale, y / scale]), this.options.fps);
     const landmarks68 = face.landmarks68.map((_, i): Point => [smoothed[2 * i]! * scale, smoothed[2 * i + 1]! * scale]);
     return { ...face, landmarks68 };
+  }
+
+  /** The tracked face in `frame` with smoothed landmarks, or undefined (and a reset) when there is none. */
+  async next(frame: RgbImage): Promise<FoundFace | undefined> {
+    return this.follow(await this.detect(frame));
   }
 }
 
@@ -87,28 +96,49 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
   const { filters } = tracker;
   const { split, strength, editor, signal } = options;
   let index = 0;
-  for await (const frame of frames) {
-    throwIfAborted(signal, `video frame ${index}`);
-    const started = now();
-    const face = await tracker.next(frame);
-    if (!face) {
-      yield { index, image: frame, swapped: false, timings: { frontEnd: now() - started, networks: 0, paste: 0 } };
+  // Frame t+1 is requested, and detected as soon as it arrives, while frame t goes through the
+  // networks (separate sessions): the networks do not wait for the front end's slowest part.
+  // The request is not awaited before frame t is yielded, so a source that delivers a frame only
+  // after the previous result (a worker, a live feed) still works.
+  const iterator = frames[Symbol.asyncIterator]();
+  const pull = () => iterator.next().then((result) => {
+    const faces = result.done ? undefined : tracker.detect(result.value);
+    faces?.catch(() => undefined); // awaited below; this only silences an early rejection
+    return { result, faces };
+  });
+  let upcoming = pull();
+  try {
+    for (;;) {
+      const { result: current, faces: detected } = await upcoming;
+      if (current.done) break;
+      const frame = current.value;
+      throwIfAborted(signal, `video frame ${index}`);
+      const started = now();
+      const faces = await detected!;
+      upcoming = pull();
+      upcoming.catch(() => undefined);
+      const face = tracker.follow(faces);
+      if (!face) {
+        yield { index, image: frame, swapped: false, timings: { frontEnd: now() - started, networks: 0, paste: 0 } };
+        index += 1;
+        continue;
+      }
+      const prepared = await analyzer.prepare(frame, face, { signal });
+      const size = prepared.masks.size;
+      const inner = filters.mask.next(prepared.masks.inner);
+      const alpha = filters.paste.next(prepared.masks.paste);
+      // The paste alpha must stay zero outside this frame's dilated mask: no pixel outside the face changes.
+      for (let i = 0; i < alpha.length; i += 1) if (!prepared.masks.inner[i]) alpha[i] = 0;
+      const frontEnd = now() - started;
+      const target = await swapper.encodeTarget({ image: prepared.crop, landmarks: prepared.landmarks, mask: { width: size, height: size, data: inner } }, { signal });
+      const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
+      const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}) });
+      const networks = now() - started - frontEnd;
+      const image = pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
+      yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd, networks, paste: now() - started - frontEnd - networks } };
       index += 1;
-      continue;
     }
-    const prepared = await analyzer.prepare(frame, face, { signal });
-    const size = prepared.masks.size;
-    const inner = filters.mask.next(prepared.masks.inner);
-    const alpha = filters.paste.next(prepared.masks.paste);
-    // The paste alpha must stay zero outside this frame's dilated mask: no pixel outside the face changes.
-    for (let i = 0; i < alpha.length; i += 1) if (!prepared.masks.inner[i]) alpha[i] = 0;
-    const frontEnd = now() - started;
-    const target = await swapper.encodeTarget({ image: prepared.crop, landmarks: prepared.landmarks, mask: { width: size, height: size, data: inner } }, { signal });
-    const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
-    const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}) });
-    const networks = now() - started - frontEnd;
-    const image = pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
-    yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd, networks, paste: now() - started - frontEnd - networks } };
-    index += 1;
+  } finally {
+    await iterator.return?.();
   }
 }
