@@ -76,25 +76,43 @@ export async function modelSetFromDirectory(location: string): Promise<ModelSet 
  * renamed, so an interrupted download never leaves a file that looks complete.
  */
 export function directoryCache(directory: string): ModelCache {
-  const fileOf = (digest: string): string => {
+  const fileOf = (digest: string, suffix = '.onnx'): string => {
     if (!/^[0-9a-f]{64}$/.test(digest)) throw new FslsdError('INVALID_ARGUMENT', `Refusing cache key ${JSON.stringify(digest)}: not a sha256.`);
-    return path.join(directory, `${digest}.onnx`);
+    return path.join(directory, `${digest}${suffix}`);
+  };
+  // Manifests are kept under the sha256 of their address, so no address can name a path.
+  const manifestOf = (url: string): string => path.join(directory, 'manifests', `${createHash('sha256').update(url).digest('hex')}.json`);
+  const atomicWrite = async (target: string, bytes: Uint8Array | string): Promise<void> => {
+    await mkdir(path.dirname(target), { recursive: true });
+    const temporary = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await writeFile(temporary, bytes);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw new FslsdError('IO', `Cannot write the model cache at ${directory}: ${(error as Error).message}.`, { fix: 'Choose a writable cache directory.', cause: error });
+    }
   };
   return {
     async get(digest) {
       return readFile(fileOf(digest)).catch(() => undefined);
     },
     async put(digest, bytes) {
-      const target = fileOf(digest);
-      await mkdir(directory, { recursive: true });
-      const temporary = `${target}.${randomBytes(6).toString('hex')}.partial`;
-      try {
-        await writeFile(temporary, bytes);
-        await rename(temporary, target);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw new FslsdError('IO', `Cannot write the model cache at ${directory}: ${(error as Error).message}.`, { fix: 'Choose a writable cache directory.', cause: error });
-      }
+      await atomicWrite(fileOf(digest), bytes);
+      await rm(fileOf(digest, '.download'), { force: true });
+    },
+    async getPartial(digest) {
+      return readFile(fileOf(digest, '.download')).catch(() => undefined);
+    },
+    async putPartial(digest, bytes) {
+      await atomicWrite(fileOf(digest, '.download'), bytes);
+    },
+    async getManifest(url) {
+      const text = await readFile(manifestOf(url), 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    },
+    async putManifest(url, json) {
+      await atomicWrite(manifestOf(url), JSON.stringify(json));
     },
   };
 }

@@ -65,6 +65,7 @@ Options:
   --models DIR|URL         model set: a folder with manifest.json, or an http(s) address serving
                            one (downloaded once, sha256-verified, cached in $FSLSD_CACHE or
                            ~/.cache/fslsd/models); default: the shipped tiny set
+  --offline                never touch the network: a URL model set must already be cached
   --face-models DIR        front-end models (detector, landmarks, descriptor); default: shipped
   --landmarker FILE        106-point landmarker ONNX for E_le (H3R from the exporter); default:
                            the model set's landmarker-106 if it has one, else the 68 shipped
@@ -100,7 +101,7 @@ Options:
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
   --crf N                  x264 quality 0..51 (default 18)
   --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
-  --strength, --no-editor, --threads   as for "fslsd swap"
+  --strength, --no-editor, --threads, --offline   as for "fslsd swap"
   --force                  overwrite an existing output
   --quiet                  no progress output
   -h, --help               this text`,
@@ -170,6 +171,7 @@ async function swapCommand(args: string[]): Promise<number> {
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
     'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
+    offline: { type: 'boolean' },
   });
   if (values.help) {
     console.log(HELP.swap);
@@ -228,7 +230,7 @@ async function swapCommand(args: string[]): Promise<number> {
   const interrupt = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   const { signal } = controller;
-  const modelSet = await resolveModelSet({ models, signal });
+  const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
   const swapper = await createSwapper({ models: modelSet, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
   // A set exported with H3R carries its 106-point landmarker: use it unless --landmarker says otherwise.
   const landmarker = (values.landmarker as string | undefined)
@@ -279,7 +281,7 @@ async function videoCommand(args: string[]): Promise<number> {
     'face-index': { type: 'string' }, 'source-face-index': { type: 'string' }, 'min-score': { type: 'string' },
     models: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
     device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' },
-    force: { type: 'boolean' }, quiet: { type: 'boolean' },
+    force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' },
   });
   if (values.help) {
     console.log(HELP.video);
@@ -311,7 +313,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const modelsOption = values.models as string | undefined;
   const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   bar.step('loading models', 0);
-  const modelSet = await resolveModelSet({ models, signal });
+  const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
   const swapper = await createSwapper({ models: modelSet, device, threads, split, strength, editor: !values['no-editor'], log, signal });
   const landmarker = (values.landmarker as string | undefined)
     ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);

@@ -15,6 +15,8 @@ export interface NodeSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'mo
   readonly models?: string | ModelSet;
   /** Where downloaded models are kept. Default: $FSLSD_CACHE, else ~/.cache/fslsd/models. */
   readonly cacheDirectory?: string;
+  /** Never touch the network: a URL model set must already be in the cache. */
+  readonly offline?: boolean;
   /** Default `auto`. */
   readonly device?: Device;
   /** Intra-op threads per session (default: onnxruntime's choice, all cores). */
@@ -28,11 +30,11 @@ export interface NodeSwapper extends Swapper {
 }
 
 /** The model set behind a `models` option: the shipped tiny set, a folder, a URL (cached), or a ModelSet. */
-export async function resolveModelSet(options: Pick<NodeSwapperOptions, 'models' | 'cacheDirectory' | 'signal'> = {}): Promise<ModelSet> {
+export async function resolveModelSet(options: Pick<NodeSwapperOptions, 'models' | 'cacheDirectory' | 'signal' | 'offline'> = {}): Promise<ModelSet> {
   const { models } = options;
   if (models === undefined) return tinyModelSet();
   if (typeof models !== 'string') return models;
-  if (/^https?:\/\//i.test(models)) return modelSetFromUrlCached(models, options.cacheDirectory ?? defaultCacheDirectory(), { signal: options.signal });
+  if (/^https?:\/\//i.test(models)) return modelSetFromUrlCached(models, options.cacheDirectory ?? defaultCacheDirectory(), { signal: options.signal, offline: options.offline });
   return modelSetFromDirectory(models);
 }
 

@@ -147,15 +147,22 @@ describe('fslsd swap --models URL', () => {
     const first = await runAsync(['swap', '--source', source, '--target', target, '--out', path.join(work, 'url.png'), '--aligned', '--device', 'cpu', '--models', base], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/downloading generator/);
+    // Six verified models named by digest, and the remembered manifest for offline use.
     const cached = readdirSync(cache).sort();
-    expect(cached).toHaveLength(6);
-    expect(cached.every((f) => /^[0-9a-f]{64}\.onnx$/.test(f))).toBe(true);
+    expect(cached.filter((f) => f !== 'manifests')).toHaveLength(6);
+    expect(cached.filter((f) => f !== 'manifests').every((f) => /^[0-9a-f]{64}\.onnx$/.test(f))).toBe(true);
     const modelRequests = requests.filter((r) => r.endsWith('.onnx')).length;
     expect(modelRequests).toBe(6);
     const second = await runAsync(['swap', '--source', source, '--target', target, '--out', path.join(work, 'url2.png'), '--aligned', '--device', 'cpu', '--models', base], env);
     expect(second.code, second.stderr).toBe(0);
     expect(requests.filter((r) => r.endsWith('.onnx')).length).toBe(6);
     expect(readFileSync(path.join(work, 'url2.png')).equals(readFileSync(path.join(work, 'url.png')))).toBe(true);
+    // --offline: not one request, not even for the manifest.
+    const before = requests.length;
+    const offline = await runAsync(['swap', '--source', source, '--target', target, '--out', path.join(work, 'url3.png'), '--aligned', '--device', 'cpu', '--models', base, '--offline'], env);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(requests.length).toBe(before);
+    expect(readFileSync(path.join(work, 'url3.png')).equals(readFileSync(path.join(work, 'url.png')))).toBe(true);
   }, 180_000);
 });
 
