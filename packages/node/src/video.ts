@@ -6,10 +6,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   FslsdError, type FaceAnalyzer, type RgbImage, type SourceFace, type Swapper, type VideoFrameResult, type VideoSwapOptions, SYNTHETIC_LABEL, swapVideoFrames,
+  syntheticMediaXmp,
 } from '@fslsd/core';
 
 /** What ffprobe says about a video. */
@@ -125,6 +126,20 @@ export async function* decodeVideo(file: string, info: VideoInfo, options: { rea
   }
 }
 
+/** The XMP UUID of ISO base media files, BE7ACFCB-97A9-42E8-9C71-999491E3AFAC. */
+const XMP_UUID = Uint8Array.from([0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8, 0x9c, 0x71, 0x99, 0x94, 0x91, 0xe3, 0xaf, 0xac]);
+
+/** A top-level `uuid` box holding an XMP packet. */
+export function xmpUuidBox(xmp: string): Uint8Array {
+  const packet = new TextEncoder().encode(xmp);
+  const box = new Uint8Array(8 + 16 + packet.length);
+  new DataView(box.buffer).setUint32(0, box.length);
+  box.set(new TextEncoder().encode('uuid'), 4);
+  box.set(XMP_UUID, 8);
+  box.set(packet, 24);
+  return box;
+}
+
 function dropAlpha(image: RgbImage): Uint8Array {
   const out = new Uint8Array(image.width * image.height * 3);
   for (let p = 0; p < image.width * image.height; p += 1) for (let c = 0; c < 3; c += 1) out[p * 3 + c] = image.data[p * image.channels + c]!;
@@ -209,6 +224,9 @@ export async function swapVideo(swapper: Swapper, analyzer: FaceAnalyzer, source
     }
     stdin.end();
     await encoded;
+    // MP4 and MOV carry XMP in a top-level 'uuid' box (XMP specification, part 3); ffmpeg has no
+    // option for it, so it is appended before the file gets its real name. MKV keeps the tags.
+    if (extension !== '.mkv') await appendFile(temporary, xmpUuidBox(syntheticMediaXmp()));
     await rename(temporary, target);
   } catch (error) {
     encoder.kill('SIGKILL');

@@ -6,7 +6,7 @@
  * Needs ffmpeg (apt-get install ffmpeg); skipped without it unless FSLSD_REQUIRE_VIDEO=1.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,19 @@ function makeClip(file: string, seconds: number, fps = 10): void {
     '-map', '[v]', '-map', '1:a', '-t', String(seconds), '-r', String(fps), '-c:v', 'libx264', '-crf', '18', '-c:a', 'aac', file,
   ], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
+}
+
+/** The XMP packet of an MP4: walks the top-level boxes for the XMP uuid box. */
+function xmpOfMp4(bytes: Buffer): string {
+  const uuid = 'be7acfcb97a942e89c71999491e3afac';
+  for (let offset = 0; offset + 8 <= bytes.length;) {
+    const size = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    if (type === 'uuid' && bytes.toString('hex', offset + 8, offset + 24) === uuid) return bytes.toString('utf8', offset + 24, offset + size);
+    if (size < 8) break;
+    offset += size;
+  }
+  return '';
 }
 
 function probe(file: string): { frames: number; width: number; height: number; duration: number; audio: boolean; comment: string } {
@@ -77,6 +90,10 @@ describe.skipIf(!hasFfmpeg)('fslsd video', () => {
     expect(Math.abs(output.duration - input.duration)).toBeLessThan(0.01);
     expect(output.comment).toContain('Synthetic face swap made with fslsd');
     expect(output.comment).toContain('trainedAlgorithmicMedia');
+    // The XMP packet in the top-level uuid box, as a reader of MP4 metadata finds it.
+    const xmp = xmpOfMp4(readFileSync(out));
+    expect(xmp).toContain('Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"');
+    expect(xmp).toContain('Synthetic face swap made with fslsd');
     expect(readdirSync(work).filter((name) => name.includes('.partial'))).toEqual([]);
   }, 300_000);
 
