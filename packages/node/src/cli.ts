@@ -52,6 +52,8 @@ Choosing faces (target photo):
   --reference FILE         swap the face most like the person in this photo (128-d descriptor)
   --source-face-index N    take face N of the source photo (default 0, the largest)
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
+  --detector-size N        detector input side, a multiple of 32 (default 416); 608 or more
+                           finds small faces in group pictures, more slowly
 
 Aligned crops:
   --aligned                inputs are FFHQ-aligned square crops: no detection, no paste-back;
@@ -99,6 +101,7 @@ Options:
   --face-index N           track face N of each frame (0 = largest, default)
   --source-face-index N    take face N of the source photo (default 0)
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
+  --detector-size N        detector input side, a multiple of 32 (default 416)
   --crf N                  x264 quality 0..51 (default 18)
   --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
   --strength, --no-editor, --threads, --offline   as for "fslsd swap"
@@ -112,6 +115,7 @@ and the 68 landmarks (iBUG order) in pixels of the upright photo (EXIF orientati
 
 Options:
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
+  --detector-size N        detector input side, a multiple of 32 (default 416)
   --descriptors            also print each face's 128-d descriptor
   --face-models DIR        front-end models folder (default: shipped)
   --device auto|cpu|cuda   execution provider (default auto)
@@ -155,6 +159,8 @@ async function landmarksFor(image: string, given: string | undefined, which: str
   return readLandmarks(file);
 }
 
+const DETECTOR_SIZE_OK = (n: number): boolean => Number.isInteger(n) && n % 32 === 0 && n >= 128 && n <= 2048;
+
 function numberOption(values: Values, name: string, command: string, check: (n: number) => boolean, what: string): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
@@ -171,7 +177,7 @@ async function swapCommand(args: string[]): Promise<number> {
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
     'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
-    offline: { type: 'boolean' },
+    offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.swap);
@@ -180,7 +186,7 @@ async function swapCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'swap');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'swap');
   const aligned = Boolean(values.aligned);
-  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'face-models', 'landmarker', 'parser'].filter((name) => values[name] !== undefined);
+  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'detector-size', 'face-models', 'landmarker', 'parser'].filter((name) => values[name] !== undefined);
   if (aligned && photoOnly.length) throw new UsageError(`--${photoOnly[0]} chooses or finds faces in photos; it has no meaning with --aligned.`, 'swap');
   const alignedOnly = ['mask', 'source-landmarks', 'target-landmarks'].filter((name) => values[name] !== undefined);
   if (!aligned && alignedOnly.length) throw new UsageError(`--${alignedOnly[0]} applies to aligned crops; add --aligned, or leave it out (photos get their landmarks and mask from the front end).`, 'swap');
@@ -193,6 +199,7 @@ async function swapCommand(args: string[]): Promise<number> {
   const faceIndex = numberOption(values, 'face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const sourceFaceIndex = numberOption(values, 'source-face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const minScore = numberOption(values, 'min-score', 'swap', (n) => n >= 0 && n <= 1, 'between 0 and 1');
+  const detectorSize = numberOption(values, 'detector-size', 'swap', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
   const split = resolveLatentSplit(values.split as string | undefined);
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
@@ -247,15 +254,15 @@ async function swapCommand(args: string[]): Promise<number> {
       image = tensorToImage(result.image);
     } else {
       bar.step('finding the source face', 0.4);
-      const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore });
+      const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
       let reference: Float32Array | undefined;
       if (referenceImage) {
         bar.step('describing the reference face', 0.55);
-        const [face] = await chooseFaces(await analyzer.detect(referenceImage, { signal, ...(minScore !== undefined ? { minScore } : {}) }), {}, async () => new Float32Array(0), 'reference');
+        const [face] = await chooseFaces(await analyzer.detect(referenceImage, { signal, ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) }), {}, async () => new Float32Array(0), 'reference');
         reference = await analyzer.describe(referenceImage, face!);
       }
       bar.step('finding the target face', 0.6);
-      const swapped = await swapPhoto(swapper, analyzer, source, targetImage, { signal, faceIndex, all: Boolean(values.all), reference, minScore });
+      const swapped = await swapPhoto(swapper, analyzer, source, targetImage, { signal, faceIndex, all: Boolean(values.all), reference, minScore, detectorSize });
       log(`swapped ${swapped.faces.length} of ${swapped.detected.length} face(s) found in the target (E_le landmarks: ${analyzer.landmarkSource}; mask: ${analyzer.maskSource})`);
       result = swapped.faces[0]!.result;
       image = swapped.image;
@@ -281,7 +288,7 @@ async function videoCommand(args: string[]): Promise<number> {
     'face-index': { type: 'string' }, 'source-face-index': { type: 'string' }, 'min-score': { type: 'string' },
     models: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
     device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' },
-    force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' },
+    force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.video);
@@ -298,6 +305,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const faceIndex = numberOption(values, 'face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const sourceFaceIndex = numberOption(values, 'source-face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const minScore = numberOption(values, 'min-score', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1');
+  const detectorSize = numberOption(values, 'detector-size', 'video', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
   const split = resolveLatentSplit(values.split as string | undefined);
   const out = path.resolve(values.out as string);
   if (!values.force) await refuseExisting(out);
@@ -320,10 +328,10 @@ async function videoCommand(args: string[]): Promise<number> {
   const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker, parser: values.parser as string | undefined, device, threads, log });
   try {
     bar.step('encoding the source face', 0);
-    const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore });
+    const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
     const started = performance.now();
     const result = await swapVideo(swapper, analyzer, source, values.target as string, out, {
-      signal, smoothing, faceIndex, minScore, overwrite: true, ...(crf !== undefined ? { crf } : {}),
+      signal, smoothing, faceIndex, minScore, detectorSize, overwrite: true, ...(crf !== undefined ? { crf } : {}),
       onFrame: (frame) => {
         const done = frame.index + 1;
         const seconds = (performance.now() - started) / 1000;
@@ -347,6 +355,7 @@ async function videoCommand(args: string[]): Promise<number> {
 async function detectCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('detect', args, {
     'min-score': { type: 'string' }, descriptors: { type: 'boolean' }, 'face-models': { type: 'string' }, device: { type: 'string' },
+    'detector-size': { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.detect);
@@ -356,11 +365,12 @@ async function detectCommand(args: string[]): Promise<number> {
   const device = (values.device ?? 'auto') as Device;
   if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'detect');
   const minScore = numberOption(values, 'min-score', 'detect', (n) => n >= 0 && n <= 1, 'between 0 and 1');
+  const detectorSize = numberOption(values, 'detector-size', 'detect', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
   const file = positionals[0]!;
   const photo = await readImage(file);
   const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, device });
   try {
-    const faces = await analyzer.detect(photo, minScore !== undefined ? { minScore } : {});
+    const faces = await analyzer.detect(photo, { ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
     const round = (n: number) => Math.round(n * 100) / 100;
     const listed = [];
     for (const face of faces) {

@@ -158,8 +158,7 @@ describe('faces', () => {
     const tinyFace = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#777' } })
       .composite([{ input: await sharp(path.join(photos, 'astronaut.png')).resize(64, 64).toBuffer(), left: 600, top: 400 }]).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     await rejects('tiny face (about 15 px)', 'NO_FACE', () => swapPhoto(swapper, analyzer, source, { width: 1200, height: 900, channels: 3, data: new Uint8Array(tinyFace.data) }));
-    // Four faces in a grid; all of them swapped with `all`. (Six faces of this size in one
-    // picture exceed the tiny detector at its default 416 input: it finds one; see the notes.)
+    // Four faces in a grid; all of them swapped with `all`.
     const tile = await sharp(path.join(photos, 'astronaut.png')).resize(300, 300).toBuffer();
     const grid = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#555' } })
       .composite([0, 1, 2, 3].map((i) => ({ input: tile, left: (i % 2) * 300, top: Math.floor(i / 2) * 300 }))).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -168,6 +167,16 @@ describe('faces', () => {
     expect([many.detected.length, many.faces.length]).toEqual([4, 4]);
     accepted('four faces, --all', '4 found, 4 swapped');
     await rejects('face index beyond the faces found', 'INVALID_ARGUMENT', () => swapPhoto(swapper, analyzer, source, gridImage, { faceIndex: 4 }));
+    // Six faces of about 70 px in 900x600: the detector's default 416 input resolves one of
+    // them; a larger input (608) finds five, which is why --detector-size exists.
+    const six = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#555' } })
+      .composite([0, 1, 2, 3, 4, 5].map((i) => ({ input: tile, left: (i % 3) * 300, top: Math.floor(i / 3) * 300 }))).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const sixImage: RgbImage = { width: 900, height: 600, channels: 3, data: new Uint8Array(six.data) };
+    const atDefault = await analyzer.detect(sixImage);
+    const larger = await swapPhoto(swapper, analyzer, source, sixImage, { all: true, detectorSize: 608 });
+    expect(atDefault.length).toBeLessThan(larger.detected.length);
+    expect(larger.faces.length).toBeGreaterThanOrEqual(5);
+    accepted('six small faces, --all', `${atDefault.length} found at detector size 416, ${larger.detected.length} at 608 (all swapped)`);
     // A face cut by the left edge: the crop is mirrored past the edge, the paste stays inside.
     const cut = await sharp(path.join(photos, 'astronaut.png')).extract({ left: 190, top: 0, width: 322, height: 400 }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const cutImage: RgbImage = { width: 322, height: 400, channels: 3, data: new Uint8Array(cut.data) };
@@ -249,6 +258,10 @@ describe('options', () => {
     expect([cliMinScore.status, cliMinScore.stderr.trim().split('\n').length]).toEqual([2, 1]);
     expect(cliMinScore.stderr).toContain('--min-score must be between 0 and 1');
     outcomes.push('| CLI `--min-score 2` | exit 2, one line: `--min-score must be between 0 and 1` |');
+    const cliDetector = spawnSync(process.execPath, [cli, 'detect', path.join(photos, 'hopper.jpg'), '--detector-size', '100'], { encoding: 'utf8' });
+    expect([cliDetector.status, cliDetector.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(cliDetector.stderr).toContain('--detector-size must be a multiple of 32 from 128 to 2048');
+    outcomes.push('| CLI `--detector-size 100` | exit 2, one line: `--detector-size must be a multiple of 32 from 128 to 2048` |');
   });
 });
 

@@ -36,17 +36,29 @@ export interface SourcePhotoOptions extends CallOptions, Omit<FaceChoice, 'all'>
   readonly prepare?: Omit<PrepareOptions, 'signal'>;
   /** Minimum detector score. */
   readonly minScore?: number;
+  /** Detector input side (multiple of 32, default 416); larger finds smaller faces, slower. */
+  readonly detectorSize?: number;
 }
 
 /** Options of {@link swapPhoto}. */
 export interface PhotoSwapOptions extends SwapOptions, FaceChoice {
   readonly prepare?: Omit<PrepareOptions, 'signal'>;
   readonly minScore?: number;
+  /** Detector input side (multiple of 32, default 416); larger finds smaller faces, slower. */
+  readonly detectorSize?: number;
+}
+
+function detectOptions(options: { readonly signal?: AbortSignal; readonly minScore?: number; readonly detectorSize?: number }) {
+  return {
+    signal: options.signal,
+    ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
+    ...(options.detectorSize !== undefined ? { inputSize: options.detectorSize } : {}),
+  };
 }
 
 /** Finds the source face in a photo (largest by default), aligns it and encodes it once. */
 export async function encodeSourcePhoto(swapper: Swapper, analyzer: FaceAnalyzer, photo: RgbImage, options: SourcePhotoOptions = {}): Promise<PhotoSource> {
-  const faces = await analyzer.detect(photo, { signal: options.signal, ...(options.minScore !== undefined ? { minScore: options.minScore } : {}) });
+  const faces = await analyzer.detect(photo, detectOptions(options));
   const [chosen] = await chooseFaces(faces, options, (face) => analyzer.describe(photo, face), 'source');
   const face = await analyzer.prepare(photo, chosen!, { ...options.prepare, signal: options.signal });
   const source = await swapper.encodeSource({ image: face.crop, landmarks: face.landmarks }, { signal: options.signal, onProgress: options.onProgress });
@@ -58,7 +70,7 @@ export async function encodeSourcePhoto(swapper: Swapper, analyzer: FaceAnalyzer
  * a `reference` descriptor choose others) and pastes each result back.
  */
 export async function swapPhoto(swapper: Swapper, analyzer: FaceAnalyzer, source: SourceFace, photo: RgbImage, options: PhotoSwapOptions = {}): Promise<PhotoSwapResult> {
-  const detected = await analyzer.detect(photo, { signal: options.signal, ...(options.minScore !== undefined ? { minScore: options.minScore } : {}) });
+  const detected = await analyzer.detect(photo, detectOptions(options));
   const chosen = await chooseFaces(detected, options, (face) => analyzer.describe(photo, face), 'target');
   let image = photo;
   const faces: SwappedFace[] = [];

@@ -26,6 +26,8 @@ export interface FaceTrackOptions {
   /** Track face N of each frame (0 = largest, the default). */
   readonly faceIndex?: number;
   readonly minScore?: number;
+  /** Detector input side (multiple of 32, default 416); larger finds smaller faces, slower. */
+  readonly detectorSize?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -46,7 +48,8 @@ export class FaceTracker {
 
   /** The faces of a frame: safe to run ahead, for the next frame, while this one is swapped. */
   detect(frame: RgbImage): Promise<FoundFace[]> {
-    return this.analyzer.detect(frame, { signal: this.options.signal, ...(this.options.minScore !== undefined ? { minScore: this.options.minScore } : {}) });
+    const { signal, minScore, detectorSize } = this.options;
+    return this.analyzer.detect(frame, { signal, ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
   }
 
   /** Takes the tracked face from a frame's faces (in frame order) and smooths its landmarks. */
