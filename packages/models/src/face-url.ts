@@ -3,9 +3,9 @@
  * site): fetched with progress, sha256-verified, cached, returned as the bytes core's
  * createFaceAnalyzer takes.
  */
-import { FslsdError, type FaceModelFiles, throwIfAborted } from '@fslsd/core';
+import { FslsdError, type FaceModelFiles } from '@fslsd/core';
 import { type FaceModelId, parseFaceManifest } from './convert/face-manifest.js';
-import { type ModelCache, download } from './url.js';
+import { type ModelCache, download, fetchManifest } from './url.js';
 import { sha256Hex } from './verify.js';
 
 /** Progress of one face model. */
@@ -31,15 +31,7 @@ export async function faceModelsFromUrl(base: string, options: FaceModelsUrlOpti
   const fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
   const root = base.endsWith('/') ? base : `${base}/`;
   const manifestUrl = new URL('manifest.json', root).href;
-  let json: unknown;
-  try {
-    const response = await fetcher(manifestUrl, { signal: options.signal });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    json = await response.json();
-  } catch (error) {
-    throwIfAborted(options.signal, 'reading the face model manifest');
-    throw new FslsdError('IO', `Could not read the face model manifest ${manifestUrl}: ${(error as Error).message}.`, { fix: 'Check the address; it must hold the manifest.json of @fslsd/models/faces.', cause: error });
-  }
+  const json = await fetchManifest(manifestUrl, fetcher, options.signal, 'Check the address; it must hold the manifest.json of @fslsd/models/faces.');
   const manifest = parseFaceManifest(json, manifestUrl);
   const load = async (id: FaceModelId): Promise<Uint8Array | undefined> => {
     const entry = manifest.models.find((m) => m.id === id);

@@ -95,6 +95,18 @@ export async function download(url: string, total: number, id: string, options: 
   return out;
 }
 
+/** Fetches a manifest's JSON; network and HTTP failures become one `IO` error naming `fix`. */
+export async function fetchManifest(manifestUrl: string, fetcher: typeof fetch, signal: AbortSignal | undefined, fix: string): Promise<unknown> {
+  try {
+    const response = await fetcher(manifestUrl, { signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return await response.json();
+  } catch (error) {
+    throwIfAborted(signal, 'reading the model manifest');
+    throw new FslsdError('IO', `Could not read the model manifest ${manifestUrl}: ${(error as Error).message}.`, { fix, cause: error });
+  }
+}
+
 /**
  * A model set served over HTTP(S): `<base>/manifest.json` and the files it lists. Models are
  * streamed with progress, sha256-verified, and stored in `cache` (then reused offline).
@@ -111,15 +123,7 @@ export async function modelSetFromUrl(base: string, options: UrlModelSetOptions 
     }
     manifest = parseManifest(remembered, manifestUrl);
   } else {
-    let json: unknown;
-    try {
-      const response = await fetcher(manifestUrl, { signal: options.signal });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      json = await response.json();
-    } catch (error) {
-      throwIfAborted(options.signal, 'reading the model manifest');
-      throw new FslsdError('IO', `Could not read the model manifest ${manifestUrl}: ${(error as Error).message}.`, { fix: 'Check the address; it must hold manifest.json.', cause: error });
-    }
+    const json = await fetchManifest(manifestUrl, fetcher, options.signal, 'Check the address; it must hold manifest.json.');
     manifest = parseManifest(json, manifestUrl);
     await options.cache?.putManifest?.(manifestUrl, json);
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type FaceAnalyzer, type FaceModelFiles, FslsdError, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core';
 import { parseFaceManifest, sha256Hex } from '@fslsd/models';
 import { faceModelsDirectory } from '@fslsd/models/node';
-import { type Device, type DeviceChoice, chooseDevice, nodeRuntime } from './runtime.js';
+import { type Device, type DeviceChoice, chooseDevice, nodeRuntime, sessionOptionsFor } from './runtime.js';
 
 /** Options of {@link createFaceAnalyzer}. */
 export interface NodeFaceAnalyzerOptions {
@@ -94,11 +94,7 @@ export async function createFaceAnalyzer(options: NodeFaceAnalyzerOptions = {}):
   const analyzer = await createCoreFaceAnalyzer({
     runtime: nodeRuntime,
     models,
-    sessionOptions: {
-      executionProviders: device.executionProviders,
-      graphOptimizationLevel: 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    },
+    sessionOptions: sessionOptionsFor(device, options.threads),
   });
   return Object.assign(analyzer, { device });
 }

@@ -55,3 +55,8 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
   log(`CUDA is not available (${problem.split('\n')[0]}); running on the CPU.`);
   return { device: 'cpu', executionProviders: ['cpu'], fallbackReason: problem };
 }
+
+/** Session options for a chosen device: its execution providers, full graph optimisation, threads. */
+export function sessionOptionsFor(device: DeviceChoice, threads?: number): InferenceSession.SessionOptions {
+  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
+}

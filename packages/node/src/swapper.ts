@@ -5,7 +5,7 @@
 import { type ModelSet, type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core';
 import { modelSetFromDirectory, modelSetFromUrlCached, tinyModelSet } from '@fslsd/models/node';
 import { defaultCacheDirectory } from './cache.js';
-import { type Device, type DeviceChoice, chooseDevice, nodeRuntime } from './runtime.js';
+import { type Device, type DeviceChoice, chooseDevice, nodeRuntime, sessionOptionsFor } from './runtime.js';
 
 export interface NodeSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'models'> {
   /**
@@ -46,12 +46,7 @@ export async function createSwapper(options: NodeSwapperOptions = {}): Promise<N
     ...options,
     runtime: nodeRuntime,
     models,
-    sessionOptions: {
-      executionProviders: device.executionProviders,
-      graphOptimizationLevel: 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      ...options.sessionOptions,
-    },
+    sessionOptions: { ...sessionOptionsFor(device, options.threads), ...options.sessionOptions },
   });
   return Object.assign(swapper, { device });
 }

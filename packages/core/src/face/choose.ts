@@ -1,15 +1,7 @@
 /** Choosing which detected faces to swap. */
 import { FslsdError } from '../errors.js';
+import { descriptorDistance } from './descriptor.js';
 import type { FoundFace } from './found-face.js';
-
-function euclidean(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) {
-    throw new FslsdError('INVALID_ARGUMENT', `Face descriptors differ in length (${a.length} and ${b.length}).`, { fix: 'Compute both descriptors with the same model.' });
-  }
-  let sum = 0;
-  for (let i = 0; i < a.length; i += 1) sum += (a[i]! - b[i]!) ** 2;
-  return Math.sqrt(sum);
-}
 
 /** How to choose faces in a photo. */
 export interface FaceChoice {
@@ -46,7 +38,7 @@ export async function chooseFaces(faces: readonly FoundFace[], choice: FaceChoic
     let best = faces[0]!;
     let bestDistance = Infinity;
     for (const face of faces) {
-      const distance = euclidean(choice.reference, await describe(face));
+      const distance = descriptorDistance(choice.reference, await describe(face));
       if (distance < bestDistance) {
         bestDistance = distance;
         best = face;
