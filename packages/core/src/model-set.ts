@@ -37,4 +37,17 @@ export interface ModelSet {
   readonly entries: readonly ModelEntry[];
   /** The verified bytes of model `id`. */
   load(id: AnyModelId, options?: ModelLoadOptions): Promise<Uint8Array>;
+  /**
+   * Where model `id` lies on a local disk once {@link ModelSet.load} has verified it, for
+   * runtimes that read weights from files (onnxruntime-node): then sessions are opened from a
+   * small graph whose weights stay in the file, instead of from a copy of every byte. Sets
+   * without local files (bytes, URLs in a browser) leave it out.
+   */
+  localFile?(id: AnyModelId): LocalModelFile | undefined;
+}
+
+/** A model file on a local disk: its folder and its name in that folder. */
+export interface LocalModelFile {
+  readonly directory: string;
+  readonly file: string;
 }

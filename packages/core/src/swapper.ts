@@ -10,6 +10,7 @@ import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, checkDeclaredContract, checkM
 import { FslsdError, throwIfAborted } from './errors.js';
 import { Executor, type SessionRunEvent, type StageSession } from './executor.js';
 import { FEATURE_SIZES } from './graph/blend.js';
+import { externalizeWeights } from './graph/external-weights.js';
 import { type ModelProto, decodeModel } from './graph/onnx.js';
 import { type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
 import { type Landmarks, LANDMARK_POINTS, landmarkPixels, validateLandmarks } from './landmarks/maps.js';
@@ -47,6 +48,11 @@ export interface SwapperOptions {
   readonly strength?: number;
   /** Run the latent editor (the released pipeline does). Default true. */
   readonly editor?: boolean;
+  /**
+   * Let the runtime read weights from the set's local files (when {@link ModelSet.localFile}
+   * names them) instead of from a copy in memory. Default true; `false` passes every byte inline.
+   */
+  readonly externalWeights?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Called after every session run with the tensors that crossed into and out of it. */
@@ -122,9 +128,19 @@ export interface Swapper {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-async function loadModels(options: SwapperOptions): Promise<{ models: Record<ModelId, ModelProto>; channels: number[] }> {
+/** The session config key that tells onnxruntime where external weight files are. */
+const EXTERNAL_FOLDER_KEY = 'model_external_initializers_file_folder_path';
+
+/**
+ * Loads and checks the six networks one at a time. When the set's files are on a local disk in
+ * one folder, each network keeps only its graph: its weights become references into its file
+ * (graph/external-weights.ts) and the file bytes are dropped before the next network is read,
+ * so JavaScript never holds more than one network's bytes.
+ */
+async function loadModels(options: SwapperOptions): Promise<{ models: Record<ModelId, ModelProto>; channels: number[]; weightsFolder?: string }> {
   const bindings = new Map<string, number>();
   const models = {} as Record<ModelId, ModelProto>;
+  const folders = new Set<string>();
   for (const id of MODEL_IDS) {
     throwIfAborted(options.signal, `loading ${id}`);
     const entry = options.models.entries.find((e) => e.id === id);
@@ -142,10 +158,21 @@ async function loadModels(options: SwapperOptions): Promise<{ models: Record<Mod
       throw new FslsdError('MODEL_INTEGRITY', `Model "${id}" is not a readable ONNX file.`, { fix: 'Re-download or re-export it.', cause: error });
     }
     checkModelContract(MODEL_CONTRACTS[id], model, bindings);
+    const local = options.externalWeights === false ? undefined : options.models.localFile?.(id);
+    if (local) {
+      model = externalizeWeights(model, local.file, bytes);
+      folders.add(local.directory);
+    }
     models[id] = model;
   }
+  // One session reads external weights from one folder; sets spread over several stay inline.
+  if (folders.size > 1) {
+    throw new FslsdError('MODEL_INTEGRITY', `The model set "${options.models.name}" reports its files in ${folders.size} folders; fslsd needs one.`, {
+      fix: 'Keep the six files of a set in one folder, or pass externalWeights: false.',
+    });
+  }
   // The contract check bound each scale's channel symbol; the blend graph needs the sizes.
-  return { models, channels: FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!) };
+  return { models, channels: FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!), weightsFolder: [...folders][0] };
 }
 
 /**
@@ -153,8 +180,14 @@ async function loadModels(options: SwapperOptions): Promise<{ models: Record<Mod
  * local to this function, so their bytes can be collected once the sessions hold them.
  */
 async function openSessions(options: SwapperOptions): Promise<[StageSession, StageSession, StageSession, StageSession]> {
-  const { models, channels } = await loadModels(options);
-  const executor = new Executor(options.runtime, options.sessionOptions, options.onSessionRun);
+  const { models, channels, weightsFolder } = await loadModels(options);
+  let sessionOptions = options.sessionOptions;
+  if (weightsFolder !== undefined) {
+    const extra = (sessionOptions?.extra ?? {}) as Record<string, unknown>;
+    const session = (extra.session ?? {}) as Record<string, unknown>;
+    sessionOptions = { ...sessionOptions, extra: { ...extra, session: { ...session, [EXTERNAL_FOLDER_KEY]: weightsFolder } } };
+  }
+  const executor = new Executor(options.runtime, sessionOptions, options.onSessionRun);
   const sessions: StageSession[] = [];
   const open = async (name: string, graph: () => ModelProto): Promise<StageSession> => {
     throwIfAborted(options.signal, `opening ${name}`);

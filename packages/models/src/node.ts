@@ -50,6 +50,10 @@ export async function modelSetFromDirectory(location: string): Promise<ModelSet 
     entries: manifest.models,
     manifest,
     directory,
+    localFile(id: AnyModelId) {
+      const entry = manifest.models.find((e) => e.id === id);
+      return entry ? { directory, file: entry.file } : undefined;
+    },
     async load(id: AnyModelId, options: ModelLoadOptions = {}) {
       const entry = manifestEntry(manifest, id, directory);
       const file = path.join(directory, entry.file);
@@ -119,7 +123,17 @@ export function directoryCache(directory: string): ModelCache {
 
 /** A model set from an HTTP(S) address, cached in `cacheDirectory`. */
 export async function modelSetFromUrlCached(url: string, cacheDirectory: string, options: Omit<UrlModelSetOptions, 'cache'> = {}): Promise<ModelSet> {
-  return modelSetFromUrl(url, { ...options, cache: directoryCache(cacheDirectory) });
+  const set = await modelSetFromUrl(url, { ...options, cache: directoryCache(cacheDirectory) });
+  return {
+    name: set.name,
+    entries: set.entries,
+    load: (id, loadOptions) => set.load(id, loadOptions),
+    // The cache keeps each verified file under its sha256 (directoryCache above).
+    localFile(id: AnyModelId) {
+      const entry = set.entries.find((e) => e.id === id);
+      return entry ? { directory: cacheDirectory, file: `${entry.sha256}.onnx` } : undefined;
+    },
+  };
 }
 
 /** Folder of this package (works from dist/ in ESM and CJS builds). */

@@ -5,7 +5,7 @@
 export * from '@fslsd/core';
 export { createSwapper, resolveModelSet } from './swapper.js';
 export type { NodeSwapper, NodeSwapperOptions } from './swapper.js';
-export { chooseDevice, nodeRuntime, DEVICES } from './runtime.js';
+export { chooseDevice, nodeRuntime, sessionOptionsFor, DEVICES } from './runtime.js';
 export type { Device, DeviceChoice } from './runtime.js';
 export { readImage, readPhoto, readAlignedCrop, readMask, writeImage, PIXEL_LIMIT } from './image-io.js';
 export type { Photo, WriteOptions } from './image-io.js';

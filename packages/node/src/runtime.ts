@@ -56,7 +56,12 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
   return { device: 'cpu', executionProviders: ['cpu'], fallbackReason: problem };
 }
 
-/** Session options for a chosen device: its execution providers, full graph optimisation, threads. */
+/**
+ * Session options for a chosen device: its execution providers, threads, and `basic` graph
+ * optimisation (constant folding, redundant-node removal). `all` adds onnxruntime's NCHWc layout
+ * rewrite, which keeps a re-laid-out copy of every convolution weight: on the full-size set it
+ * tripled the pSp encoder's memory (1.1 GB -> 3.1 GB) for no measurable speed (BENCHMARKS.md).
+ */
 export function sessionOptionsFor(device: DeviceChoice, threads?: number): InferenceSession.SessionOptions {
-  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
+  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'basic', ...(threads ? { intraOpNumThreads: threads } : {}) };
 }

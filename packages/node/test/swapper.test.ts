@@ -93,3 +93,18 @@ describe('Swapper on the tiny set', () => {
     ).rejects.toMatchObject({ code: 'INVALID_MASK' });
   });
 });
+
+describe('Weights read from the model files', () => {
+  it('gives the bit-identical swap with weights inline (externalWeights: false)', async () => {
+    const source = await face('astronaut.png');
+    const target = await face('hopper.png');
+    const results = [];
+    for (const externalWeights of [true, false]) {
+      const swapper = await createSwapper({ device: 'cpu', externalWeights });
+      results.push(await swapper.swap(await swapper.encodeSource(source), target));
+      await swapper.dispose();
+    }
+    expect(Buffer.from(results[0].image.data.buffer).equals(Buffer.from(results[1].image.data.buffer))).toBe(true);
+    expect(Buffer.from(results[0].sideOutput.data.buffer).equals(Buffer.from(results[1].sideOutput.data.buffer))).toBe(true);
+  }, 120_000);
+});

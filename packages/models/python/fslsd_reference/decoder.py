@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .layers import Blur, FusedLeakyReLU
+from .layers import Blur, FusedLeakyReLU, subpixel_transposed_conv, subpixel_weight
 from .stylegan2 import BLUR_TAPS, generator_channels
 from .width import Width
 
@@ -23,7 +23,17 @@ class TransposeBlur(nn.Module):
         p = (len(BLUR_TAPS) - 2) - (3 - 1)
         self.blur = Blur(BLUR_TAPS, pad=((p + 1) // 2 + 1, p // 2 + 1), upsample_factor=2)
 
+    def use_subpixel(self):
+        """Export formulation: the transposed conv as a 2x2 conv + pixel shuffle (same values)."""
+        with torch.no_grad():
+            self.register_buffer("subpixel", subpixel_weight(self.upsample_conv.weight))
+            self.register_buffer("subpixel_bias", self.upsample_conv.bias.repeat_interleave(4))
+
     def forward(self, x):
+        if hasattr(self, "subpixel"):
+            out = subpixel_transposed_conv(x, self.subpixel, self.subpixel_bias)
+            # The extra row and column hold the bias, not zero: cut them before the blur pads.
+            return self.blur(out[:, :, : out.shape[2] - 1, : out.shape[3] - 1])
         return self.blur(self.upsample_conv(x))
 
 
@@ -55,6 +65,12 @@ class Decoder(nn.Module):
             else:
                 self.decoder.append(nn.Sequential(
                     nn.Conv2d(in_channels, 16, 3, 1, 1), FusedLeakyReLU(16), nn.Conv2d(16, 3, 3, 1, 1)))
+
+    def use_subpixel(self):
+        for stage in self.decoder:
+            if isinstance(stage, TransposeBlur):
+                stage.use_subpixel()
+        return self
 
     def forward_blended(self, blended):
         outputs = None

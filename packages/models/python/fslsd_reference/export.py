@@ -10,6 +10,7 @@ The H3R 106-point landmarker (landmarker-106.onnx), alone or added to either set
 """
 
 import argparse
+import copy
 import warnings
 import hashlib
 import json
@@ -28,7 +29,8 @@ from .encoders import PspEncoder
 from .h3r import H3RLandmarker, build_random as build_random_h3r, load_h3r_checkpoint
 from .layers import FusedLeakyReLU
 from .networks import Networks, build_networks, load_fslsd_checkpoint, load_psp_checkpoint
-from .stylegan2 import NoiseInjection, ToRGB
+from .decoder import Decoder
+from .stylegan2 import NoiseInjection, ToRGB, use_subpixel
 from .width import Width
 
 OPSET = 17
@@ -150,7 +152,27 @@ class DecoderGraph(nn.Module):
         return self.decoder.forward_blended(list(blended))
 
 
-def graph_specs(networks: Networks):
+UPSAMPLE_FORMULATIONS = ("transpose", "subpixel")
+
+
+def export_formulation(network: nn.Module, upsample: str = "transpose") -> nn.Module:
+    """``network`` in the formulation to export. ``transpose`` (default) keeps the official
+    stride-2 ConvTranspose; ``subpixel`` exports a copy with every one as a 2x2 conv +
+    DepthToSpace (layers.subpixel_weight): the same values to float rounding. On onnxruntime-node
+    1.30's CPU provider the sub-pixel form measured slower at full size (its DepthToSpace moves
+    about 1 GB/s), so it is opt-in, for runtimes whose ConvTranspose is the slower of the two.
+    The reference keeps ConvTranspose either way, so the parity fixtures check what is exported."""
+    if upsample not in UPSAMPLE_FORMULATIONS:
+        raise ValueError(f"upsample must be one of {UPSAMPLE_FORMULATIONS}, got {upsample!r}")
+    if upsample == "transpose":
+        return network
+    network = copy.deepcopy(network)
+    if isinstance(network, Decoder):
+        return network.use_subpixel()
+    return use_subpixel(network)
+
+
+def graph_specs(networks: Networks, upsample: str = "transpose"):
     """(id, module, example inputs, input names, output names, what it is)."""
     feature_names = [f"feature_{i}" for i in range(FEATURES)]
     with torch.no_grad():
@@ -163,11 +185,11 @@ def graph_specs(networks: Networks):
          "E_le: source+target landmark maps (2x106) -> landmark direction n (7x512)"),
         ("latent-editor", EditorGraph(networks.latent_editor), (torch.zeros(1, 18, 512),), ["wplus"], ["edited"],
          "Latent editor (bald_model): w + 2 * Dense_i(w_i) per code"),
-        ("generator", GeneratorGraph(networks.generator), (torch.zeros(1, 18, 512),), ["wplus"], ["side_output"] + feature_names,
+        ("generator", GeneratorGraph(export_formulation(networks.generator, upsample)), (torch.zeros(1, 18, 512),), ["wplus"], ["side_output"] + feature_names,
          "StyleGAN2-1024 synthesis: W+ -> side output y_s and 8 feature maps (8^2..1024^2)"),
         ("target-encoder", TargetEncoderGraph(networks.target_encoder), (torch.zeros(1, 3, 1024, 1024),), ["image"], feature_names,
          "E_t (GPEN encoder): target 1024^2 in [-1,1] -> 8 feature maps (8^2..1024^2)"),
-        ("decoder", DecoderGraph(networks.decoder), blends, [f"blend_{i}" for i in range(FEATURES)], ["image"],
+        ("decoder", DecoderGraph(export_formulation(networks.decoder, upsample)), blends, [f"blend_{i}" for i in range(FEATURES)], ["image"],
          "Decoder: 8 blended feature maps -> swapped image y_f (raw, not clamped)"),
     ]
 
@@ -269,12 +291,12 @@ def export_landmarker(landmarker: H3RLandmarker, path: str, storage: str, log=pr
 
 
 def export_networks(networks: Networks, out_dir: str, storage: str, set_name: str, licence: dict, provenance: dict, log=print,
-                    landmarker: dict = None) -> dict:
+                    landmarker: dict = None, upsample: str = "transpose") -> dict:
     """``networks`` may be None when only the landmarker is exported. ``landmarker``:
     {"module": H3RLandmarker, "licence": {...}, "provenance": {...}} adds ``landmarker-106``."""
     os.makedirs(out_dir, exist_ok=True)
     entries = []
-    for model_id, module, inputs, input_names, output_names, description in (graph_specs(networks) if networks is not None else []):
+    for model_id, module, inputs, input_names, output_names, description in (graph_specs(networks, upsample) if networks is not None else []):
         path = os.path.join(out_dir, f"{model_id}.onnx")
         entries.append(export_graph(model_id, module, inputs, input_names, output_names, description, path, storage, log))
     if landmarker is not None:
@@ -334,6 +356,9 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", choices=["float32", "float16"], default="float32",
                         help="weight storage; float16 rounds weights to float16 values and stores them so (compute stays float32)")
     parser.add_argument("--set-name", default=None, help="name recorded in the manifest")
+    parser.add_argument("--upsample", choices=UPSAMPLE_FORMULATIONS, default="transpose",
+                        help="how the generator and decoder upsample: the official stride-2 ConvTranspose (default), or the "
+                             "same map as 2x2 conv + DepthToSpace (subpixel; for runtimes with a slow ConvTranspose)")
     parser.add_argument("--h3r-checkpoint", metavar="PATH",
                         help="also export landmarker-106.onnx from an H3R LaPa model.pth (hrnet18 or hrnet32, 106 points)")
     parser.add_argument("--h3r-random", action="store_true", help="also export landmarker-106.onnx with random weights (--seed, --width)")
@@ -368,8 +393,10 @@ def main(argv=None) -> int:
         licence, provenance = landmarker["licence"], landmarker["provenance"]
         kind = provenance["kind"]
         set_name = args.set_name or ("h3r-official" if kind == "official" else f"h3r-random-w{args.width:g}-s{args.seed}")
+    if networks is not None and args.upsample != "transpose":
+        provenance = {**provenance, "upsample": args.upsample}
     export_networks(networks, args.out, args.weights, set_name, licence, provenance,
-                    log=lambda m: print(m, file=sys.stderr), landmarker=landmarker)
+                    log=lambda m: print(m, file=sys.stderr), landmarker=landmarker, upsample=args.upsample)
     print(os.path.join(args.out, "manifest.json"))
     return 0
 

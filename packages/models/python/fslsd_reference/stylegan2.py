@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .layers import Blur, EqualLinear, FusedLeakyReLU, Upsample
+from .layers import Blur, EqualLinear, FusedLeakyReLU, Upsample, subpixel_transposed_conv, subpixel_weight, upfirdn2d
 from .width import Width
 
 STYLE_DIM = 512
@@ -61,15 +61,32 @@ class ModulatedConv2d(nn.Module):
         s = self.modulation(style)  # [B, Cin]
         weight = self.weight[0]  # [Cout, Cin, k, k]; the 1/sqrt(fan_in) scale rides on the activations
         x = x * (s * self.scale).reshape(batch, self.in_channels, 1, 1)
-        if self.upsample:
+        if self.upsample and hasattr(self, "subpixel"):
+            # Export formulation (see use_subpixel): the last row/column of the sub-pixel output is
+            # exactly zero, so it stands in for the blur's one-pixel right/bottom padding.
+            out = subpixel_transposed_conv(x, self.subpixel)
+            out = upfirdn2d(out, self.blur.kernel, pad=(self.blur.pad[0], self.blur.pad[1] - 1))
+        elif self.upsample:
             out = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2, padding=0)
             out = self.blur(out)
         else:
             out = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
-            energy = torch.matmul(s * s, (weight.pow(2).sum([2, 3]) * self.scale ** 2).t())  # [B, Cout]
+            style_energy = s * s  # traced first, as the official expression orders it
+            squares = self.squares if hasattr(self, "squares") else weight.pow(2).sum([2, 3]) * self.scale ** 2
+            energy = torch.matmul(style_energy, squares.t())  # [B, Cout]
             out = out * torch.rsqrt(energy + 1e-8).reshape(batch, self.out_channels, 1, 1)
         return out
+
+    def use_subpixel(self):
+        """Switch an upsampling conv to the export formulation: the transposed conv as a 2x2 conv +
+        pixel shuffle, and the demodulation energies precomputed, so the graph needs no 3x3 weight."""
+        if not self.upsample:
+            return
+        with torch.no_grad():
+            weight = self.weight[0]
+            self.register_buffer("subpixel", subpixel_weight(weight.transpose(0, 1)))
+            self.register_buffer("squares", weight.pow(2).sum([2, 3]) * self.scale ** 2)
 
     def forward_per_sample_weights(self, x, style):
         batch, _, height, width = x.shape
@@ -180,3 +197,11 @@ class Generator(nn.Module):
             features.append(out)
             code += 2
         return skip, features
+
+
+def use_subpixel(module: nn.Module) -> nn.Module:
+    """Every upsampling ModulatedConv2d under ``module`` in the export formulation. Returns ``module``."""
+    for child in module.modules():
+        if isinstance(child, ModulatedConv2d):
+            child.use_subpixel()
+    return module

@@ -188,6 +188,16 @@ def self_tests():
             x, style = torch.randn(2, 16, 9, 9), torch.randn(2, 512)
             error = float((conv(x, style) - conv.forward_per_sample_weights(x, style)).abs().max())
             results.append((f"modulated conv, activation form == per-sample weights (upsample={upsample})", error < 1e-5, f"max abs {error:.2e}"))
+        # The opt-in sub-pixel export formulation (export --upsample subpixel) against ConvTranspose.
+        networks = export.build_reference(SEED, WIDTH, "float32")
+        wplus = torch.randn(1, 18, 512)
+        side, features = networks.generator(wplus)
+        side_fast, features_fast = export.export_formulation(networks.generator, "subpixel")(wplus)
+        error = max(float((a - b).abs().max()) for a, b in zip([side, *features], [side_fast, *features_fast]))
+        results.append(("generator: sub-pixel upsampling == ConvTranspose", error < 1e-4, f"max abs {error:.2e}"))
+        blends = [f * 0.5 for f in features]
+        error = float((networks.decoder.forward_blended(blends) - export.export_formulation(networks.decoder, "subpixel").forward_blended(blends)).abs().max())
+        results.append(("decoder: sub-pixel upsampling == ConvTranspose", error < 1e-5, f"max abs {error:.2e}"))
     return results
 
 
