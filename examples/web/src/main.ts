@@ -10,6 +10,8 @@ interface DemoState {
   status: 'loading' | 'ready' | 'swapping' | 'done' | 'error';
   backend?: string;
   fallbackReason?: string;
+  precision?: string;
+  precisionReason?: string;
   error?: string;
   loadMs?: number;
   swapMs?: number;
@@ -78,9 +80,11 @@ async function load(backend: Backend) {
     });
     state.backend = swapper.backend;
     state.fallbackReason = swapper.fallbackReason;
+    state.precision = swapper.precision;
+    state.precisionReason = swapper.precisionReason;
     state.loadMs = performance.now() - started;
     source = undefined;
-    $('backend').textContent = `running on ${swapper.backend === 'webgpu' ? 'WebGPU' : 'WASM'}${swapper.fallbackReason ? ` (${swapper.fallbackReason})` : ''}`;
+    $('backend').textContent = `running on ${swapper.backend === 'webgpu' ? 'WebGPU' : 'WASM'}${swapper.fallbackReason ? ` (${swapper.fallbackReason})` : ''}, ${swapper.precision}${swapper.precisionReason ? ` (${swapper.precisionReason})` : ''}`;
     status(`Ready: "${swapper.models}" models and the face models loaded in ${(state.loadMs / 1000).toFixed(1)} s.`, 1);
     state.status = 'ready';
     $<HTMLButtonElement>('swap').disabled = false;

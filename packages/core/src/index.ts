@@ -26,6 +26,7 @@ export { MODEL_CONTRACTS, MODEL_IDS, OPTIONAL_MODEL_IDS, checkDeclaredContract, 
 export type { ModelId, OptionalModelId, AnyModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
 export type { ModelEntry, ModelSet, ModelLoadOptions, ModelLoadProgress, LocalModelFile } from './model-set.js';
 export { externalizeWeights, inlineWeightBytes, EXTERNAL_MIN_BYTES } from './graph/external-weights.js';
+export { toFloat16, float16Bits, FLOAT32_OPS } from './graph/float16.js';
 export { FEATURE_SIZES, blendGraph } from './graph/blend.js';
 export type { BlendGraphOptions } from './graph/blend.js';
 export { composeModels } from './graph/compose.js';
@@ -41,7 +42,7 @@ export { Executor, StageSession } from './executor.js';
 export type { SessionRunEvent, TensorSummary, Feed } from './executor.js';
 export { createSwapper } from './swapper.js';
 export type {
-  Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, SourceFace, TargetFace, ProgressEvent, StageName,
+  Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, SourceFace, TargetFace, ProgressEvent, StageName, Precision,
 } from './swapper.js';
 export { syntheticMediaXmp, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE } from './labels/synthetic-media.js';
 export { sourceFaceToJSON, sourceFaceFromJSON, SOURCE_FACE_FORMAT } from './source-face.js';

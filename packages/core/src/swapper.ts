@@ -11,6 +11,7 @@ import { FslsdError, throwIfAborted } from './errors.js';
 import { Executor, type SessionRunEvent, type StageSession } from './executor.js';
 import { FEATURE_SIZES } from './graph/blend.js';
 import { externalizeWeights } from './graph/external-weights.js';
+import { toFloat16 } from './graph/float16.js';
 import { type ModelProto, decodeModel } from './graph/onnx.js';
 import { type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
 import { type Landmarks, LANDMARK_POINTS, landmarkPixels, validateLandmarks } from './landmarks/maps.js';
@@ -28,6 +29,9 @@ import { SYNTHESIZE, synthesisGraph, synthesize } from './stages/synthesize.js';
 
 /** Names of the pipeline stages, as progress events report them. */
 export type StageName = typeof ENCODE_LATENT | typeof LANDMARK_DIRECTION | typeof FUSE_LATENTS | typeof EDIT_LATENT | typeof SYNTHESIZE;
+
+/** Arithmetic of the networks. */
+export type Precision = 'float32' | 'float16';
 
 /** Progress of loading (models, sessions) and of each stage of a call. */
 export type ProgressEvent =
@@ -53,6 +57,13 @@ export interface SwapperOptions {
    * names them) instead of from a copy in memory. Default true; `false` passes every byte inline.
    */
   readonly externalWeights?: boolean;
+  /**
+   * Arithmetic of the networks. `float32` (default) is the reference; `float16` rewrites every
+   * stage graph to compute in half precision (graph/float16.ts) with float32 feeds and results,
+   * for GPUs with fast float16 (WebGPU `shader-f16`, CUDA). Weights then live in memory at half
+   * size rather than in their files. Parity: see BENCHMARKS.md, "Half precision".
+   */
+  readonly precision?: Precision;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Called after every session run with the tensors that crossed into and out of it. */
@@ -158,7 +169,9 @@ async function loadModels(options: SwapperOptions): Promise<{ models: Record<Mod
       throw new FslsdError('MODEL_INTEGRITY', `Model "${id}" is not a readable ONNX file.`, { fix: 'Re-download or re-export it.', cause: error });
     }
     checkModelContract(MODEL_CONTRACTS[id], model, bindings);
-    const local = options.externalWeights === false ? undefined : options.models.localFile?.(id);
+    // Float16 rewrites every weight, so they cannot stay in their float32 files.
+    const keepInFile = options.externalWeights !== false && options.precision !== 'float16';
+    const local = keepInFile ? options.models.localFile?.(id) : undefined;
     if (local) {
       model = externalizeWeights(model, local.file, bytes);
       folders.add(local.directory);
@@ -191,7 +204,8 @@ async function openSessions(options: SwapperOptions): Promise<[StageSession, Sta
   const sessions: StageSession[] = [];
   const open = async (name: string, graph: () => ModelProto): Promise<StageSession> => {
     throwIfAborted(options.signal, `opening ${name}`);
-    const session = await executor.createSession(name, graph());
+    const built = graph();
+    const session = await executor.createSession(name, options.precision === 'float16' ? toFloat16(built) : built);
     sessions.push(session);
     options.onProgress?.({ kind: 'session', status: 'ready', name });
     return session;
@@ -215,6 +229,9 @@ async function openSessions(options: SwapperOptions): Promise<[StageSession, Sta
  * @throws FslsdError `MODEL_NOT_FOUND`, `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
  */
 export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
+  if (options.precision !== undefined && options.precision !== 'float32' && options.precision !== 'float16') {
+    throw new FslsdError('INVALID_ARGUMENT', `Unknown precision "${String(options.precision)}".`, { fix: 'Use "float32" or "float16".' });
+  }
   const defaultSplit = resolveLatentSplit(options.split);
   const defaultStrength = options.strength ?? 1;
   const useEditor = options.editor ?? true;

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import {
-  FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, type RgbImage, type SwapResult, checkModelContract, chooseFaces, decodeModel,
+  type Precision, FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, type RgbImage, type SwapResult, checkModelContract, chooseFaces, decodeModel,
   encodeSourcePhoto, resolveLatentSplit, swapPhoto, tensorToImage,
 } from '@fslsd/core';
 import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
@@ -80,6 +80,8 @@ Options:
   --no-editor              skip the latent editor stage
   --side-output FILE       also write y_s (first swapped face), the generator's own rendering
   --threads N              threads per session (default: all cores)
+  --precision float32|float16  network arithmetic (default float32; float16 is for CUDA GPUs,
+                           slower on CPUs)
   --force                  overwrite existing output files
   --quiet                  no progress output
   -h, --help               this text`,
@@ -104,7 +106,7 @@ Options:
   --detector-size N        detector input side, a multiple of 32 (default 416)
   --crf N                  x264 quality 0..51 (default 18)
   --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
-  --strength, --no-editor, --threads, --offline   as for "fslsd swap"
+  --strength, --no-editor, --threads, --precision, --offline   as for "fslsd swap"
   --force                  overwrite an existing output
   --quiet                  no progress output
   -h, --help               this text`,
@@ -169,12 +171,19 @@ function numberOption(values: Values, name: string, command: string, check: (n: 
   return value;
 }
 
+function precisionOption(values: Values, command: string): Precision | undefined {
+  const raw = values.precision;
+  if (raw === undefined) return undefined;
+  if (raw !== 'float32' && raw !== 'float16') throw new UsageError(`--precision must be float32 or float16, got "${String(raw)}".`, command);
+  return raw;
+}
+
 async function swapCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('swap', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
     models: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
     'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
-    mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
+    mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, precision: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
     'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
     offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
@@ -196,6 +205,7 @@ async function swapCommand(args: string[]): Promise<number> {
   if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'swap');
   const strength = numberOption(values, 'strength', 'swap', () => true, 'a number') ?? 1;
   const threads = numberOption(values, 'threads', 'swap', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const precision = precisionOption(values, 'swap');
   const faceIndex = numberOption(values, 'face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const sourceFaceIndex = numberOption(values, 'source-face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const minScore = numberOption(values, 'min-score', 'swap', (n) => n >= 0 && n <= 1, 'between 0 and 1');
@@ -238,7 +248,7 @@ async function swapCommand(args: string[]): Promise<number> {
   process.once('SIGINT', interrupt);
   const { signal } = controller;
   const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
-  const swapper = await createSwapper({ models: modelSet, device, threads, split, strength, editor: !values['no-editor'], onProgress, log, signal });
+  const swapper = await createSwapper({ models: modelSet, device, threads, precision, split, strength, editor: !values['no-editor'], onProgress, log, signal });
   // A set exported with H3R carries its 106-point landmarker: use it unless --landmarker says otherwise.
   const landmarker = (values.landmarker as string | undefined)
     ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);
@@ -287,7 +297,7 @@ async function videoCommand(args: string[]): Promise<number> {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, smoothing: { type: 'string' }, crf: { type: 'string' },
     'face-index': { type: 'string' }, 'source-face-index': { type: 'string' }, 'min-score': { type: 'string' },
     models: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
-    device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' },
+    device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' }, precision: { type: 'string' },
     force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
   });
   if (values.help) {
@@ -302,6 +312,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const crf = numberOption(values, 'crf', 'video', (n) => Number.isInteger(n) && n >= 0 && n <= 51, 'an integer from 0 to 51');
   const strength = numberOption(values, 'strength', 'video', () => true, 'a number') ?? 1;
   const threads = numberOption(values, 'threads', 'video', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const precision = precisionOption(values, 'video');
   const faceIndex = numberOption(values, 'face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const sourceFaceIndex = numberOption(values, 'source-face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
   const minScore = numberOption(values, 'min-score', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1');
@@ -322,7 +333,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   bar.step('loading models', 0);
   const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
-  const swapper = await createSwapper({ models: modelSet, device, threads, split, strength, editor: !values['no-editor'], log, signal });
+  const swapper = await createSwapper({ models: modelSet, device, threads, precision, split, strength, editor: !values['no-editor'], log, signal });
   const landmarker = (values.landmarker as string | undefined)
     ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);
   const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker, parser: values.parser as string | undefined, device, threads, log });

@@ -3,8 +3,8 @@
  * fallback), with models fetched, verified and cached, and a Web Worker binding.
  */
 export * from '@fslsd/core';
-export { createSwapper, chooseBackend } from './swapper.js';
-export type { Backend, WebSwapper, WebSwapperOptions } from './swapper.js';
+export { createSwapper, chooseBackend, choosePrecision } from './swapper.js';
+export type { Backend, WebPrecision, WebSwapper, WebSwapperOptions } from './swapper.js';
 export { exposeSwapper, connectSwapper } from './worker.js';
 export type { RemoteFace, RemoteFoundFace, RemotePhotoResult, PhotoChoice, RemoteSwapper, RemoteSwapResult, WorkerSwapperOptions } from './worker.js';
 export { createFaceAnalyzer } from './faces.js';

@@ -10,7 +10,7 @@
  * transferred Float32Arrays; source faces cross as their JSON form.
  */
 import {
-  type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type ProgressEvent, type RgbImage, type SourceFaceJSON,
+  type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type Precision, type ProgressEvent, type RgbImage, type SourceFaceJSON,
   type StageName, type SwapOptions, type VideoFrameResult, WPlus, encodeSourcePhoto, sourceFaceFromJSON, sourceFaceToJSON, swapPhoto, swapVideoFrames,
 } from '@fslsd/core';
 import { type WebFaceAnalyzer, createFaceAnalyzer } from './faces.js';
@@ -148,7 +148,7 @@ export function exposeSwapper(port: Port): void {
         const { faces, ...swapperOptions } = request.options;
         swapper = await createSwapper({ ...swapperOptions, onProgress: progress });
         analyzer = faces ? await createFaceAnalyzer({ models: faces, backend: swapper.backend, cache: request.options.cache, descriptor: false }) : undefined;
-        port.postMessage({ id: request.id, type: 'ok', value: { backend: swapper.backend, fallbackReason: swapper.fallbackReason, models: swapper.models } } satisfies Reply);
+        port.postMessage({ id: request.id, type: 'ok', value: { backend: swapper.backend, fallbackReason: swapper.fallbackReason, precision: swapper.precision, precisionReason: swapper.precisionReason, models: swapper.models } } satisfies Reply);
       } else if (request.type === 'encodeSource') {
         const face = await need().encodeSource({ image: request.image, landmarks: request.landmarks }, { onProgress: progress });
         port.postMessage({ id: request.id, type: 'ok', value: sourceFaceToJSON(face) } satisfies Reply);
@@ -213,6 +213,10 @@ export interface RemoteFace {
 export interface RemoteSwapper {
   readonly backend: 'webgpu' | 'wasm';
   readonly fallbackReason?: string;
+  /** The arithmetic the worker's sessions run in (float16 on WebGPU with `shader-f16` under `auto`). */
+  readonly precision: Precision;
+  /** Why `auto` precision stayed float32 on WebGPU, when it did. */
+  readonly precisionReason?: string;
   readonly models: string;
   encodeSource(face: RemoteFace, options?: { onProgress?: (event: ProgressEvent) => void }): Promise<SourceFaceJSON>;
   swap(source: SourceFaceJSON, target: RemoteFace, options?: Pick<SwapOptions, 'split' | 'strength' | 'editor'> & { onProgress?: (event: ProgressEvent) => void }): Promise<RemoteSwapResult>;
@@ -253,7 +257,7 @@ export async function connectSwapper(worker: Worker, options: WorkerSwapperOptio
       worker.postMessage({ ...message, id }, transfer);
     });
   const { onProgress, ...init } = options;
-  const info = await call<{ backend: 'webgpu' | 'wasm'; fallbackReason?: string; models: string }>({ type: 'init', options: init }, onProgress);
+  const info = await call<{ backend: 'webgpu' | 'wasm'; fallbackReason?: string; precision: Precision; precisionReason?: string; models: string }>({ type: 'init', options: init }, onProgress);
   const photoPixels = async (image: ImageInput, which: string): Promise<RgbPayload> => {
     const rgb = await toPhoto(image, which);
     return { width: rgb.width, height: rgb.height, channels: rgb.channels, data: rgb.data };

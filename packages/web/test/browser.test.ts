@@ -52,6 +52,8 @@ const TOLERANCE_WEBGPU = { crop: 2e-3, photo: 1 };
 interface DemoState {
   status: string;
   backend?: string;
+  precision?: string;
+  precisionReason?: string;
   error?: string;
   loadMs?: number;
   swapMs?: number;
@@ -162,6 +164,9 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       expect(state.error, state.error).toBeUndefined();
       expect(errors).toEqual([]);
       expect(state.backend).toBe(backend);
+      // SwiftShader has no shader-f16, so auto precision stays float32 on both backends here.
+      expect(state.precision).toBe('float32');
+      if (backend === 'webgpu') expect(state.precisionReason).toMatch(/no shader-f16/);
       expect(state.resultSample).toHaveLength(expected.sample.length);
       let worst = 0;
       state.resultSample!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.sample[i]!))));
