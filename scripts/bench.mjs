@@ -1,20 +1,69 @@
 #!/usr/bin/env node
-// `pnpm bench`: the benchmarks that exist so far, one after the other. Each prints a table and
-// writes its JSON under benchmarks/. Not tests: figures are medians and ratios from one run.
-// Needs a build (npm run demo does one) and, for the OpenCV baseline, python3-opencv.
+// `pnpm bench`: every benchmark, one after the other, from a fresh clone: install + build when
+// needed, Debian's packages when missing (as root with apt; FSLSD_NO_INSTALL=1 turns it off),
+// then the swap benchmark (full-size graphs, PyTorch baseline), the face front end (OpenCV
+// baseline) and video. Each prints its table and writes its JSON under benchmarks/; the swap
+// benchmark also rewrites its section of BENCHMARKS.md. Not tests: medians and ratios of one run.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, ensureInstall, log } from './ensure-install.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('Usage: pnpm bench\n\nRuns scripts/bench/*.mjs: the face front end (align + mask + paste-back on a 1920x1080 frame) beside OpenCV,\nand video (end-to-end vs inference-only fps, jitter with and without smoothing).\nThe swap-pipeline benchmarks (full-size graphs, PyTorch baseline) come with issue 7.');
+const BENCHES = ['swap.mjs', 'front-end.mjs', 'video.mjs'];
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`Usage: pnpm bench [--only swap|front-end|video] [options of that benchmark]
+
+Runs scripts/bench/*.mjs (each has --help):
+  swap       the FULL-size networks (random weights, exported into .bench/ on first use) on the
+             CPU: per-stage and end-to-end time, FLOP/s against a GEMM peak measured in the same
+             run, SDK vs raw session runs, PyTorch + OpenBLAS on the same inputs, per-target cost,
+             peak RSS, float16; writes benchmarks/swap.json and the swap section of BENCHMARKS.md
+  front-end  align + mask + paste-back on a 1920x1080 frame, beside OpenCV
+  video      end-to-end vs inference-only fps, jitter with and without smoothing
+
+Needs Debian's python3-torch, python3-onnx, libopenblas0-pthread, python3-opencv and ffmpeg;
+installs them when run as root with apt-get (FSLSD_NO_INSTALL=1 skips that).`);
   process.exit(0);
 }
-const benches = ['front-end.mjs', 'video.mjs'];
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+if (onlyIndex >= 0 && !BENCHES.includes(`${only}.mjs`)) {
+  console.error(`--only takes one of ${BENCHES.map((b) => b.replace('.mjs', '')).join(', ')}`);
+  process.exit(2);
+}
+const passOn = onlyIndex >= 0 ? args.filter((_, i) => i !== onlyIndex && i !== onlyIndex + 1) : [];
+
+try {
+  ensureInstall();
+} catch (error) {
+  log(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+// Debian packages: the exporter and PyTorch baseline (torch, onnx, OpenBLAS), OpenCV, ffmpeg.
+const python = '/usr/bin/python3';
+const pythonHas = (modules) => spawnSync(python, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+const missing = [];
+if (!pythonHas('torch, onnx, numpy, PIL')) missing.push('python3-torch', 'python3-onnx', 'python3-numpy', 'python3-pil');
+if (!existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3') && process.arch === 'x64') missing.push('libopenblas0-pthread');
+if (!pythonHas('cv2')) missing.push('python3-opencv');
+if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
+const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1';
+if (missing.length && canInstall) {
+  log(`installing Debian's ${missing.join(', ')} (apt-get; FSLSD_NO_INSTALL=1 skips this)...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
+  if (install.status !== 0) log(`could not install ${missing.join(', ')}; the benchmarks that need them will fail.`);
+} else if (missing.length) {
+  log(`missing ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`);
+}
+
 let failed = 0;
-for (const bench of benches) {
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench', bench)], { cwd: root, stdio: 'inherit' });
+for (const bench of only ? [`${only}.mjs`] : BENCHES) {
+  log(`benchmark ${bench.replace('.mjs', '')}...`);
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench', bench), ...passOn], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) failed += 1;
 }
 process.exit(failed ? 1 : 0);

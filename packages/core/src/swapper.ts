@@ -96,6 +96,7 @@ export interface TargetFace {
   readonly wplus: WPlus;
   readonly landmarks: Landmarks;
   readonly image: ImageTensor;
+  /** m_t at 1024^2 in [0, 1]. Treat it as read-only: the default mask is one shared array. */
   readonly mask: Float32Array;
 }
 

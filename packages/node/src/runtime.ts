@@ -57,11 +57,13 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
 }
 
 /**
- * Session options for a chosen device: its execution providers, threads, and `basic` graph
- * optimisation (constant folding, redundant-node removal). `all` adds onnxruntime's NCHWc layout
- * rewrite, which keeps a re-laid-out copy of every convolution weight: on the full-size set it
- * tripled the pSp encoder's memory (1.1 GB -> 3.1 GB) for no measurable speed (BENCHMARKS.md).
+ * Session options for a chosen device: its execution providers, threads, `basic` graph
+ * optimisation (constant folding, redundant-node removal) and no memory pattern. Both measured on
+ * the full-size set (BENCHMARKS.md, "Memory"): `all` adds onnxruntime's NCHWc layout rewrite,
+ * which keeps a re-laid-out copy of every convolution weight (pSp encoder 1.1 GB -> 3.1 GB) for
+ * no measurable speed; the memory pattern pre-plans one block per run that grew the peak by
+ * 0.6 GB on the second swap, again for no speed.
  */
 export function sessionOptionsFor(device: DeviceChoice, threads?: number): InferenceSession.SessionOptions {
-  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'basic', ...(threads ? { intraOpNumThreads: threads } : {}) };
+  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'basic', enableMemPattern: false, ...(threads ? { intraOpNumThreads: threads } : {}) };
 }

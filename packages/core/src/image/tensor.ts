@@ -40,13 +40,17 @@ export function imageToTensor(image: RgbImage): ImageTensor {
   const { width, height, channels, data } = image;
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p += 1) {
-    for (let c = 0; c < 3; c += 1) {
-      out[c * plane + p] = (Math.fround(data[p * channels + c]! / 255) - 0.5) / 0.5;
-    }
+  // One table lookup per value (the same float32 values as computing each): this runs twice
+  // per swap on 1024^2 crops, and the arithmetic per value cost ~30 ms.
+  for (let c = 0; c < 3; c += 1) {
+    const offset = c * plane;
+    for (let p = 0, i = c; p < plane; p += 1, i += channels) out[offset + p] = UNIT_RANGE[data[i]!]!;
   }
   return { width, height, channels: 3, data: out };
 }
+
+/** Byte value -> (v / 255 - 0.5) / 0.5, as torchvision's ToTensor + Normalize(0.5, 0.5) in float32. */
+const UNIT_RANGE = Float32Array.from({ length: 256 }, (_, v) => (Math.fround(v / 255) - 0.5) / 0.5);
 
 /**
  * Planar float in [-1, 1] -> 8-bit RGB, rounded as torchvision's `save_image(normalize=True,
