@@ -42,7 +42,7 @@ describe('externalizeWeights', () => {
     const wplus = new ort.Tensor('float32', Float32Array.from({ length: 18 * 512 }, (_, i) => Math.sin(i) * 0.7), [1, 18, 512]);
     const a = await inline.run({ wplus });
     const b = await outside.run({ wplus });
-    for (const name of inline.outputNames) expect(Buffer.from((b[name].data as Float32Array).buffer).equals(Buffer.from((a[name].data as Float32Array).buffer))).toBe(true);
+    for (const name of inline.outputNames) expect(Buffer.from((b[name]!.data as Float32Array).buffer).equals(Buffer.from((a[name]!.data as Float32Array).buffer))).toBe(true);
     await inline.release();
     await outside.release();
   });

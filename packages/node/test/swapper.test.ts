@@ -104,7 +104,7 @@ describe('Weights read from the model files', () => {
       results.push(await swapper.swap(await swapper.encodeSource(source), target));
       await swapper.dispose();
     }
-    expect(Buffer.from(results[0].image.data.buffer).equals(Buffer.from(results[1].image.data.buffer))).toBe(true);
-    expect(Buffer.from(results[0].sideOutput.data.buffer).equals(Buffer.from(results[1].sideOutput.data.buffer))).toBe(true);
+    expect(Buffer.from(results[0]!.image.data.buffer).equals(Buffer.from(results[1]!.image.data.buffer))).toBe(true);
+    expect(Buffer.from(results[0]!.sideOutput.data.buffer).equals(Buffer.from(results[1]!.sideOutput.data.buffer))).toBe(true);
   }, 120_000);
 });
