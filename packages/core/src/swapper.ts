@@ -201,6 +201,11 @@ async function openSessions(options: SwapperOptions): Promise<[StageSession, Sta
     const session = (extra.session ?? {}) as Record<string, unknown>;
     sessionOptions = { ...sessionOptions, extra: { ...extra, session: { ...session, [EXTERNAL_FOLDER_KEY]: weightsFolder } } };
   }
+  if (options.precision === 'float16' && sessionOptions?.logSeverityLevel === undefined) {
+    // onnxruntime warns once per float16 node it cannot constant-fold on a provider without
+    // float16 kernels (the CPU): hundreds of lines that say nothing wrong. Errors still show.
+    sessionOptions = { ...sessionOptions, logSeverityLevel: 3 };
+  }
   const executor = new Executor(options.runtime, sessionOptions, options.onSessionRun);
   const sessions: StageSession[] = [];
   const open = async (name: string, graph: () => ModelProto): Promise<StageSession> => {
