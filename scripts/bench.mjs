@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, ensureInstall, log } from './ensure-install.mjs';
+import { ROOT, ensureInstall, installDebianPackages, log } from './ensure-install.mjs';
 
 const BENCHES = ['swap.mjs', 'front-end.mjs', 'video.mjs'];
 const args = process.argv.slice(2);
@@ -49,16 +49,9 @@ if (!pythonHas('torch, onnx, numpy, PIL')) missing.push('python3-torch', 'python
 if (!existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3') && process.arch === 'x64') missing.push('libopenblas0-pthread');
 if (!pythonHas('cv2')) missing.push('python3-opencv');
 if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
-const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1';
-if (missing.length && canInstall) {
-  log(`installing Debian's ${missing.join(', ')} (apt-get; FSLSD_NO_INSTALL=1 skips this)...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
-  if (install.status !== 0) log(`could not install ${missing.join(', ')}; the benchmarks that need them will fail.`);
-} else if (missing.length) {
-  log(`missing ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`);
-}
+const installed = installDebianPackages(missing, 'for the benchmarks');
+if (installed === 'failed') log(`could not install ${missing.join(', ')}; the benchmarks that need them will fail.`);
+else if (installed === 'not-allowed') log(`missing ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`);
 
 let failed = 0;
 for (const bench of only ? [`${only}.mjs`] : BENCHES) {

@@ -37,6 +37,21 @@ export function log(message) {
   process.stderr.write(`[fslsd] ${message}\n`);
 }
 
+/**
+ * Installs Debian packages with apt-get where the scripts may (root, apt-get present,
+ * FSLSD_NO_INSTALL unset). Returns 'installed', 'failed' or 'not-allowed' (nothing was tried).
+ */
+export function installDebianPackages(packages, purpose) {
+  if (!packages.length) return 'installed';
+  const allowed = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1';
+  if (!allowed) return 'not-allowed';
+  log(`installing Debian's ${packages.join(', ')} ${purpose} (apt-get; FSLSD_NO_INSTALL=1 skips this)...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env }) : update;
+  return install.status === 0 ? 'installed' : 'failed';
+}
+
 function probe(command, args) {
   const result = spawnSync(command, args, {
     cwd: ROOT,

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mjs';
+import { ROOT, childEnv, ensureInstall, installDebianPackages, log, runPnpm } from './ensure-install.mjs';
 
 let pnpm;
 try {
@@ -15,17 +15,12 @@ try {
 
 // The browser tests need Chromium, the video tests ffmpeg. Where we may (root on Debian/Ubuntu,
 // FSLSD_NO_INSTALL unset), install Debian's packages; elsewhere say how, and those tests skip.
-const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && process.env.FSLSD_NO_INSTALL !== '1';
 const missing = [];
 if (!existsSync(process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium') && !process.env.FSLSD_CHROMIUM) missing.push('chromium');
 if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
-if (missing.length && canInstall) {
-  log(`installing Debian's ${missing.join(' and ')} for the browser and video tests (apt-get; FSLSD_NO_INSTALL=1 skips this)...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }) : update;
-  if (install.status !== 0) log(`could not install ${missing.join(' and ')}: those tests will be skipped.`);
-} else if (missing.length) {
+const installed = installDebianPackages(missing, 'for the browser and video tests');
+if (installed === 'failed') log(`could not install ${missing.join(' and ')}: those tests will be skipped.`);
+else if (installed === 'not-allowed') {
   log(`${missing.join(' and ')} not found: the ${missing.map((m) => (m === 'ffmpeg' ? 'video' : 'browser')).join(' and ')} tests will be skipped (sudo apt-get install ${missing.join(' ')}).`);
 }
 log('type-checking sources and tests (pnpm -r typecheck)...');

@@ -178,6 +178,24 @@ function precisionOption(values: Values, command: string): Precision | undefined
   return raw;
 }
 
+/** The options `swap` and `video` share: device, network settings and face choice. */
+function swapOptions(values: Values, command: 'swap' | 'video') {
+  const device = (values.device ?? 'auto') as Device;
+  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, command);
+  const faceNumber = (n: number) => Number.isInteger(n) && n >= 0;
+  return {
+    device,
+    strength: numberOption(values, 'strength', command, () => true, 'a number') ?? 1,
+    threads: numberOption(values, 'threads', command, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'),
+    precision: precisionOption(values, command),
+    faceIndex: numberOption(values, 'face-index', command, faceNumber, 'a face number (0 = largest)'),
+    sourceFaceIndex: numberOption(values, 'source-face-index', command, faceNumber, 'a face number (0 = largest)'),
+    minScore: numberOption(values, 'min-score', command, (n) => n >= 0 && n <= 1, 'between 0 and 1'),
+    detectorSize: numberOption(values, 'detector-size', command, DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048'),
+    split: resolveLatentSplit(values.split as string | undefined),
+  };
+}
+
 async function swapCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('swap', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
@@ -201,16 +219,7 @@ async function swapCommand(args: string[]): Promise<number> {
   if (!aligned && alignedOnly.length) throw new UsageError(`--${alignedOnly[0]} applies to aligned crops; add --aligned, or leave it out (photos get their landmarks and mask from the front end).`, 'swap');
   const choices = ['face-index', 'all', 'reference'].filter((name) => values[name] !== undefined);
   if (choices.length > 1) throw new UsageError(`Pass one of --face-index, --all and --reference, not ${choices.map((c) => `--${c}`).join(' and ')}.`, 'swap');
-  const device = (values.device ?? 'auto') as Device;
-  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'swap');
-  const strength = numberOption(values, 'strength', 'swap', () => true, 'a number') ?? 1;
-  const threads = numberOption(values, 'threads', 'swap', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-  const precision = precisionOption(values, 'swap');
-  const faceIndex = numberOption(values, 'face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
-  const sourceFaceIndex = numberOption(values, 'source-face-index', 'swap', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
-  const minScore = numberOption(values, 'min-score', 'swap', (n) => n >= 0 && n <= 1, 'between 0 and 1');
-  const detectorSize = numberOption(values, 'detector-size', 'swap', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
-  const split = resolveLatentSplit(values.split as string | undefined);
+  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'swap');
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
   if (!values.force) for (const file of [out, sideOut]) if (file) await refuseExisting(file);
@@ -306,18 +315,9 @@ async function videoCommand(args: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'video');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'video');
-  const device = (values.device ?? 'auto') as Device;
-  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'video');
+  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'video');
   const smoothing = numberOption(values, 'smoothing', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1') ?? 0.6;
   const crf = numberOption(values, 'crf', 'video', (n) => Number.isInteger(n) && n >= 0 && n <= 51, 'an integer from 0 to 51');
-  const strength = numberOption(values, 'strength', 'video', () => true, 'a number') ?? 1;
-  const threads = numberOption(values, 'threads', 'video', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-  const precision = precisionOption(values, 'video');
-  const faceIndex = numberOption(values, 'face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
-  const sourceFaceIndex = numberOption(values, 'source-face-index', 'video', (n) => Number.isInteger(n) && n >= 0, 'a face number (0 = largest)');
-  const minScore = numberOption(values, 'min-score', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1');
-  const detectorSize = numberOption(values, 'detector-size', 'video', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
-  const split = resolveLatentSplit(values.split as string | undefined);
   const out = path.resolve(values.out as string);
   if (!values.force) await refuseExisting(out);
   const info = await probeVideo(values.target as string);

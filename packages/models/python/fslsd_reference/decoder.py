@@ -23,7 +23,7 @@ class TransposeBlur(nn.Module):
         p = (len(BLUR_TAPS) - 2) - (3 - 1)
         self.blur = Blur(BLUR_TAPS, pad=((p + 1) // 2 + 1, p // 2 + 1), upsample_factor=2)
 
-    def use_subpixel(self):
+    def prepare_subpixel(self):
         """Export formulation: the transposed conv as a 2x2 conv + pixel shuffle (same values)."""
         with torch.no_grad():
             self.register_buffer("subpixel", subpixel_weight(self.upsample_conv.weight))
@@ -65,12 +65,6 @@ class Decoder(nn.Module):
             else:
                 self.decoder.append(nn.Sequential(
                     nn.Conv2d(in_channels, 16, 3, 1, 1), FusedLeakyReLU(16), nn.Conv2d(16, 3, 3, 1, 1)))
-
-    def use_subpixel(self):
-        for stage in self.decoder:
-            if isinstance(stage, TransposeBlur):
-                stage.use_subpixel()
-        return self
 
     def forward_blended(self, blended):
         outputs = None

@@ -27,10 +27,9 @@ from torch import nn
 
 from .encoders import PspEncoder
 from .h3r import H3RLandmarker, build_random as build_random_h3r, load_h3r_checkpoint
-from .layers import FusedLeakyReLU
+from .layers import FusedLeakyReLU, use_subpixel
 from .networks import Networks, build_networks, load_fslsd_checkpoint, load_psp_checkpoint
-from .decoder import Decoder
-from .stylegan2 import NoiseInjection, ToRGB, use_subpixel
+from .stylegan2 import NoiseInjection, ToRGB
 from .width import Width
 
 OPSET = 17
@@ -166,10 +165,7 @@ def export_formulation(network: nn.Module, upsample: str = "transpose") -> nn.Mo
         raise ValueError(f"upsample must be one of {UPSAMPLE_FORMULATIONS}, got {upsample!r}")
     if upsample == "transpose":
         return network
-    network = copy.deepcopy(network)
-    if isinstance(network, Decoder):
-        return network.use_subpixel()
-    return use_subpixel(network)
+    return use_subpixel(copy.deepcopy(network))
 
 
 def graph_specs(networks: Networks, upsample: str = "transpose"):

@@ -72,6 +72,17 @@ def subpixel_transposed_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.
     return F.pixel_shuffle(F.conv2d(F.pad(x, [1, 1, 1, 1]), weight, bias), 2)
 
 
+def use_subpixel(network: nn.Module) -> nn.Module:
+    """Every stride-2 transposed conv under ``network`` in the sub-pixel formulation: each module
+    that has one (ModulatedConv2d with upsample, the decoder's TransposeBlur) prepares its
+    buffers through its own ``prepare_subpixel``. Returns ``network``."""
+    for module in network.modules():
+        prepare = getattr(module, "prepare_subpixel", None)
+        if prepare is not None:
+            prepare()
+    return network
+
+
 def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     shape = [1, -1] + [1] * (x.dim() - 2)
     return F.leaky_relu(x + bias.reshape(shape), 0.2) * SQRT2

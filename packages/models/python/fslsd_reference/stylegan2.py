@@ -62,7 +62,7 @@ class ModulatedConv2d(nn.Module):
         weight = self.weight[0]  # [Cout, Cin, k, k]; the 1/sqrt(fan_in) scale rides on the activations
         x = x * (s * self.scale).reshape(batch, self.in_channels, 1, 1)
         if self.upsample and hasattr(self, "subpixel"):
-            # Export formulation (see use_subpixel): the last row/column of the sub-pixel output is
+            # Export formulation (see prepare_subpixel): the last row/column of the sub-pixel output is
             # exactly zero, so it stands in for the blur's one-pixel right/bottom padding.
             out = subpixel_transposed_conv(x, self.subpixel)
             out = upfirdn2d(out, self.blur.kernel, pad=(self.blur.pad[0], self.blur.pad[1] - 1))
@@ -78,7 +78,7 @@ class ModulatedConv2d(nn.Module):
             out = out * torch.rsqrt(energy + 1e-8).reshape(batch, self.out_channels, 1, 1)
         return out
 
-    def use_subpixel(self):
+    def prepare_subpixel(self):
         """Switch an upsampling conv to the export formulation: the transposed conv as a 2x2 conv +
         pixel shuffle, and the demodulation energies precomputed, so the graph needs no 3x3 weight."""
         if not self.upsample:
@@ -197,11 +197,3 @@ class Generator(nn.Module):
             features.append(out)
             code += 2
         return skip, features
-
-
-def use_subpixel(module: nn.Module) -> nn.Module:
-    """Every upsampling ModulatedConv2d under ``module`` in the export formulation. Returns ``module``."""
-    for child in module.modules():
-        if isinstance(child, ModulatedConv2d):
-            child.use_subpixel()
-    return module
