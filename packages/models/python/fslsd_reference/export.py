@@ -25,7 +25,7 @@ import torch
 from onnx import helper, numpy_helper, TensorProto
 from torch import nn
 
-from .encoders import PspEncoder
+from .encoders import GradualStyleBlock, PspEncoder
 from .h3r import H3RLandmarker, build_random as build_random_h3r, load_h3r_checkpoint
 from .layers import FusedLeakyReLU, use_subpixel
 from .networks import Networks, build_networks, load_fslsd_checkpoint, load_psp_checkpoint
@@ -86,6 +86,22 @@ def randomize_extras(networks: Networks, seed: int) -> None:
                 if name.endswith("bias") and not parameter.abs().sum():
                     normal(parameter, 0.05)
         normal(networks.psp_encoder.latent_avg, 0.5)
+        # PyTorch's default conv init shrinks a signal by ~1/sqrt(3) per layer, so after the style
+        # heads' 4-6 strided convs the W+ code was mostly bias: two different faces gave codes 2e-3
+        # apart and a preprocessing bug (pixels / 256) moved W+ by 9e-6, below any tolerance.
+        # He-normal convs keep the signal: the faces now differ by ~0.2 and that bug by ~1e-3.
+        for encoder in (networks.psp_encoder, networks.landmark_encoder):
+            for block in encoder.modules():
+                if isinstance(block, GradualStyleBlock):
+                    for conv in block.convs:
+                        if isinstance(conv, nn.Conv2d):
+                            normal(conv.weight, math.sqrt(2.0 / conv.weight[0].numel()))
+                            conv.bias.mul_(0.1)
+        # The decoder's last conv x3: y_f then spans about [-0.76, 1.48] instead of [-0.25, 0.49], so
+        # the pipeline's clamp to [-1, 1] changes real pixels and a missing clamp fails parity.
+        last = networks.decoder.decoder[-1][-1]
+        last.weight.mul_(3.0)
+        last.bias.mul_(3.0)
 
 
 def round_to_float16(networks: Networks) -> None:

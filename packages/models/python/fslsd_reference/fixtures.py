@@ -26,6 +26,10 @@ from .preprocess import downscale4, image_to_tensor, landmark_maps
 
 SAMPLE_STRIDE = 8
 SAMPLE_OFFSET = 3
+# y_f of the first case is sampled four times as densely (every 4th row and column), since it is
+# the pipeline's product; the other 1024^2 outputs keep every 8th.
+IMAGE_STRIDE = 4
+IMAGE_OFFSET = 1
 PATCH = (480, 544)
 SOURCE = "astronaut.png"
 TARGET = "hopper.png"
@@ -36,14 +40,16 @@ def encode(array) -> dict:
     return {"shape": list(values.shape), "data": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
-def summarize(tensor: torch.Tensor) -> dict:
-    """A 1024^2 output as: strided sample, dense centre patch, and statistics over every value."""
+def summarize(tensor: torch.Tensor, stride: int = SAMPLE_STRIDE, offset: int = SAMPLE_OFFSET) -> dict:
+    """A 1024^2 output as: strided sample, dense centre patch, and statistics over every value
+    (including how many values sit exactly on the clamp's bounds, so a missing clamp shows)."""
     x = tensor[0].numpy().astype(np.float64)
     lo, hi = PATCH
     return {
-        "sample": {"offset": SAMPLE_OFFSET, "stride": SAMPLE_STRIDE, **encode(x[:, SAMPLE_OFFSET::SAMPLE_STRIDE, SAMPLE_OFFSET::SAMPLE_STRIDE])},
+        "sample": {"offset": offset, "stride": stride, **encode(x[:, offset::stride, offset::stride])},
         "patch": {"rows": [lo, hi], "cols": [lo, hi], **encode(x[:, lo:hi, lo:hi])},
-        "stats": {"mean": float(x.mean()), "meanAbs": float(np.abs(x).mean()), "min": float(x.min()), "max": float(x.max())},
+        "stats": {"mean": float(x.mean()), "meanAbs": float(np.abs(x).mean()), "min": float(x.min()), "max": float(x.max()),
+                  "atUpper": int((x >= 1.0).sum()), "atLower": int((x <= -1.0).sum())},
     }
 
 
@@ -119,6 +125,14 @@ def main(argv=None) -> int:
     source_points, target_points = test_landmarks(seed=7)
     result = compute(networks, load_rgb(os.path.join(args.samples, SOURCE)), load_rgb(os.path.join(args.samples, TARGET)),
                      mask_u8, source_points, target_points)
+    # The second case is the method as published, reached with no options at all: the TypeScript
+    # test calls swap(source, target) with nothing else and encodeTarget without a mask, so the
+    # default split (official), strength (1) and mask (the ellipse) all have to be the reference's.
+    # Same target crop and target landmarks as the first case, another source face and source
+    # landmarks: the two cases' directions and images differ only through the source.
+    second_points = test_landmarks(seed=8)[0]
+    defaults = compute(networks, load_rgb(os.path.join(args.samples, TARGET)), load_rgb(os.path.join(args.samples, TARGET)),
+                       inner_mask(), second_points, target_points)
     maps = result["maps"][0].reshape(212, -1)
     lit = [[int(i) for i in torch.nonzero(channel).flatten()] for channel in maps]
     fixture = {
@@ -135,9 +149,21 @@ def main(argv=None) -> int:
             "fused": {name: encode(value[0]) for name, value in result["fused"].items()},
             "latent": encode(result["latent"][0]),
             "sideOutput": summarize(result["sideOutput"]),
-            "image": summarize(result["image"]),
+            "image": summarize(result["image"], IMAGE_STRIDE, IMAGE_OFFSET),
             "maskPyramid": [encode(m[0, 0]) if m.shape[2] <= 64 else {"size": m.shape[2], "sample": encode(m[0, 0, SAMPLE_OFFSET::SAMPLE_STRIDE, SAMPLE_OFFSET::SAMPLE_STRIDE])}
                             for m in result["maskPyramid"]],
+        },
+        "defaults": {
+            "about": "swap(source, target) with no options; encodeTarget without a mask: split official, strength 1, "
+                     "the default ellipse mask (the released configuration)",
+            "inputs": {"source": TARGET, "target": TARGET, "sourceLandmarks": second_points, "targetLandmarks": target_points},
+            "outputs": {
+                "sourceWPlus": encode(defaults["sourceWPlus"][0]),
+                "direction": encode(defaults["direction"][0]),
+                "latent": encode(defaults["latent"][0]),
+                "sideOutput": summarize(defaults["sideOutput"]),
+                "image": summarize(defaults["image"]),
+            },
         },
     }
     path = os.path.join(args.out, "parity.json")
