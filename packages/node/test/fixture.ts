@@ -11,7 +11,7 @@ export interface Encoded {
 export interface Summary {
   sample: Encoded & { offset: number; stride: number };
   patch: Encoded & { rows: [number, number]; cols: [number, number] };
-  stats: { mean: number; meanAbs: number; min: number; max: number };
+  stats: { mean: number; meanAbs: number; min: number; max: number; atUpper: number; atLower: number };
 }
 
 export interface ParityFixture {
@@ -27,6 +27,11 @@ export interface ParityFixture {
     sideOutput: Summary;
     image: Summary;
     maskPyramid: (Encoded | { size: number; sample: Encoded })[];
+  };
+  /** The same swap reached with no options at all (the released configuration). */
+  defaults: {
+    inputs: { source: string; target: string; sourceLandmarks: [number, number][]; targetLandmarks: [number, number][] };
+    outputs: { sourceWPlus: Encoded; direction: Encoded; latent: Encoded; sideOutput: Summary; image: Summary };
   };
 }
 
@@ -80,4 +85,11 @@ export function mean(data: Float32Array): number {
   let sum = 0;
   for (const v of data) sum += v;
   return sum / data.length;
+}
+
+/** How many values satisfy the predicate. */
+export function count(data: Float32Array, predicate: (value: number) => boolean): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i += 1) if (predicate(data[i]!)) n += 1;
+  return n;
 }
