@@ -52,7 +52,8 @@ async function rejects(name: string, code: string, work: () => unknown): Promise
   expect(caught, `${name}: no error`).toBeInstanceOf(FslsdError);
   const error = caught as FslsdError;
   expect(error.code, `${name}: ${error.message}`).toBe(code);
-  expect(error.message.length).toBeGreaterThan(10);
+  // Every refusal names its fix: a sentence people can act on, not just a code.
+  expect(error.fix, `${name}: no fix in "${error.message}"`).toMatch(/[A-Za-z].{9,}/);
   outcomes.push(`| ${name} | \`${error.code}\`: ${error.message.replace(/\|/g, '/').slice(0, 110)} |`);
   return error;
 }
@@ -180,14 +181,13 @@ describe('faces', () => {
     // A face cut by the left edge: the crop is mirrored past the edge, the paste stays inside.
     const cut = await sharp(path.join(photos, 'astronaut.png')).extract({ left: 190, top: 0, width: 322, height: 400 }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const cutImage: RgbImage = { width: 322, height: 400, channels: 3, data: new Uint8Array(cut.data) };
+    // The shipped detector finds it (measured), so the swap must go through: mirrored padding
+    // past the edge, the paste kept inside the frame.
     const found = await analyzer.detect(cutImage);
-    if (found.length) {
-      const result = await swapPhoto(swapper, analyzer, source, cutImage);
-      expect([result.image.width, result.image.height]).toEqual([322, 400]);
-      accepted('face cut by the frame', 'found, swapped; output keeps 322x400');
-    } else {
-      await rejects('face cut by the frame', 'NO_FACE', () => swapPhoto(swapper, analyzer, source, cutImage));
-    }
+    expect(found.length).toBe(1);
+    const result = await swapPhoto(swapper, analyzer, source, cutImage);
+    expect([result.image.width, result.image.height]).toEqual([322, 400]);
+    accepted('face cut by the frame', 'found, swapped; output keeps 322x400');
   }, 120_000);
 });
 
@@ -285,6 +285,3 @@ describe('files', () => {
   });
 });
 
-it('has at least 30 cases', () => {
-  expect(outcomes.length).toBeGreaterThanOrEqual(30);
-});

@@ -121,9 +121,38 @@ def digest(path: str) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-def compare_fixture(shipped: str, fresh: str) -> list:
-    """Numbers must agree to 1e-6 (a different BLAS may round differently); names exactly."""
+# How far the reference's own numbers move between machines that compute the same thing: Debian's
+# reference BLAS vs OpenBLAS, 1 vs 2 threads (python3 -m fslsd_reference.tiny --spread measures it).
+# Each tolerance is a few times the largest spread measured; a quantity not named keeps 1e-6.
+# A change of the reference itself (one weight moved by 1e-3) moves these by far more.
+SPREAD_TOLERANCE = {
+    "sourceSmall": 1e-6, "sourceWPlus": 2e-5, "targetWPlus": 2e-5, "direction": 1e-5, "fused": 2e-5, "latent": 2e-5,
+    "sideOutput": 5e-5, "image": 2e-5, "maskPyramid": 1e-6, "landmarks": 2e-4, "direct": 2e-4, "mirroredRaw": 2e-4,
+    "minTopkMargin": 2e-4,
+}
+
+
+def compare_fixture(shipped: str, fresh: str, spreads: dict = None) -> list:
+    """Names and shapes exactly; numbers within SPREAD_TOLERANCE of the quantity they belong to.
+
+    With `spreads`, records the largest difference found per quantity instead of judging it.
+    """
     problems = []
+
+    def tolerance_of(where):
+        parts = [p.split("[")[0] for p in where.split(".")]
+        for part in reversed(parts):
+            if part in SPREAD_TOLERANCE:
+                return part, SPREAD_TOLERANCE[part]
+        return parts[-1], 1e-6
+
+    def judge(where, error):
+        name, limit = tolerance_of(where)
+        if spreads is not None:
+            spreads[name] = max(spreads.get(name, 0.0), error)
+        elif error > limit:
+            problems.append(f"{where}: max abs difference {error:.3g} > {limit:g}, beyond the spread between BLAS "
+                            "libraries and thread counts: the reference computes something else now")
 
     def walk(a, b, where):
         if isinstance(a, dict) and "data" in a and "shape" in a:
@@ -132,9 +161,7 @@ def compare_fixture(shipped: str, fresh: str) -> list:
                 return
             x = np.frombuffer(base64.b64decode(a["data"]), dtype="<f4")
             y = np.frombuffer(base64.b64decode(b["data"]), dtype="<f4")
-            error = float(np.max(np.abs(x - y))) if x.size else 0.0
-            if error > 1e-6:
-                problems.append(f"{where}: max abs difference {error:.3g}")
+            judge(where, float(np.max(np.abs(x - y))) if x.size else 0.0)
         elif isinstance(a, dict):
             if set(a) != set(b):
                 problems.append(f"{where}: keys differ")
@@ -147,14 +174,47 @@ def compare_fixture(shipped: str, fresh: str) -> list:
                 return
             for i, (x, y) in enumerate(zip(a, b)):
                 walk(x, y, f"{where}[{i}]")
-        elif isinstance(a, float):
-            if abs(a - b) > 1e-6 * max(1.0, abs(a)):
-                problems.append(f"{where}: {a} vs {b}")
+        elif isinstance(a, float) and isinstance(b, (int, float)):
+            judge(where, abs(a - b) / max(1.0, abs(a)))
         elif a != b:
+            if where.endswith((".atUpper", ".atLower")) and isinstance(a, int) and isinstance(b, int) and abs(a - b) <= 2:
+                return  # a raw value within rounding of the clamp bound may land either side
             problems.append(f"{where}: {a!r} vs {b!r}")
 
     walk(json.load(open(shipped)), json.load(open(fresh)), "parity")
     return problems
+
+
+BLAS = {"reference": "/usr/lib/x86_64-linux-gnu/blas", "openblas": "/usr/lib/x86_64-linux-gnu/openblas-pthread"}
+
+
+def measure_spread(package: str) -> dict:
+    """Regenerates the fixtures under each BLAS library and thread count; the largest difference
+    per quantity from the shipped fixtures. Needs both libblas.so.3 builds installed."""
+    import subprocess
+    spreads = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for blas, folder in BLAS.items():
+            if not os.path.exists(os.path.join(folder, "libblas.so.3")):
+                print(f"skipping {blas}: {folder}/libblas.so.3 missing (apt-get install libopenblas0-pthread)")
+                continue
+            for threads in (1, 2):
+                out = os.path.join(scratch, f"{blas}-{threads}")
+                os.makedirs(out)
+                os.symlink(os.path.join(package, "assets"), os.path.join(out, "assets"))
+                env = dict(os.environ, LD_LIBRARY_PATH=folder, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+                code = ("import sys; from fslsd_reference import tiny, fixtures; "
+                        "fixtures.main(['--samples', sys.argv[1] + '/assets/samples', '--out', sys.argv[1] + '/fixtures']); "
+                        "tiny.generate_landmarker(sys.argv[1], log=lambda m: None)")
+                subprocess.run([sys.executable, "-c", code, out], check=True, env=env, cwd=os.path.dirname(os.path.dirname(__file__)),
+                               stdout=subprocess.DEVNULL)
+                for name in ("parity.json", H3R_FIXTURE + ".json"):
+                    run = {}
+                    compare_fixture(os.path.join(package, "fixtures", name), os.path.join(out, "fixtures", name), run)
+                    for key, value in run.items():
+                        spreads[key] = max(spreads.get(key, 0.0), value)
+                    print(f"{blas}, {threads} thread(s), {name}: " + ", ".join(f"{k} {v:.2e}" for k, v in sorted(run.items()) if v))
+    return spreads
 
 
 def self_tests():
@@ -231,8 +291,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m fslsd_reference.tiny", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare a fresh export with the shipped files instead of writing")
+    parser.add_argument("--spread", action="store_true", help="measure how far the fixtures move across BLAS libraries and thread counts")
     parser.add_argument("--package", default=PACKAGE, help="the @fslsd/models package folder")
     args = parser.parse_args(argv)
+    if args.spread:
+        spreads = measure_spread(args.package)
+        for name, value in sorted(spreads.items()):
+            limit = SPREAD_TOLERANCE.get(name, 1e-6)
+            print(f"{name:14s} spread {value:.2e}  tolerance {limit:.0e}  ({'ok' if value <= limit else 'TOO TIGHT'})")
+        return 0
     if not args.check:
         generate(args.package, log=lambda m: print(m, file=sys.stderr))
         return 0
