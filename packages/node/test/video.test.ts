@@ -157,8 +157,8 @@ describe.skipIf(!hasFfmpeg)('fslsd video', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/\[IO\]: Cannot open .*nope\.mp4: no such file/);
     const notVideo = spawnSync(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', path.join(photos, 'hopper.jpg'), '--out', path.join(work, 'x.gif')], { encoding: 'utf8' });
-    expect(notVideo.status, notVideo.stderr).toBe(1);
-    expect(notVideo.stderr).toMatch(/\[[A-Z_]+\]: .*\S/);
+    expect(notVideo.status, notVideo.stderr).toBe(2);
+    expect(notVideo.stderr).toMatch(/\[INVALID_ARGUMENT\]: Cannot write "\.gif" videos: .*End the output name with \.mp4, \.mov or \.mkv\./);
     expect(spawnSync(process.execPath, [cli, 'video', '--help'], { encoding: 'utf8' }).stdout).toContain('Usage: fslsd video');
   });
 });
