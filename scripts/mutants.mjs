@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `pnpm test:mutants`: applies deliberate bugs to the pipeline one at a time, rebuilds, runs the
+// tests that guard it, and requires every bug to fail them. A bug that passes is a hole in the
+// suite. Prints a killed/total table; exits 1 when any survives.
+//
+//   node scripts/mutants.mjs            # every mutant, fast suites (core + node parity/front end/swapper)
+//   node scripts/mutants.mjs --full     # every mutant against the whole `npm test` (slow)
+//   node scripts/mutants.mjs --only NAME
+//
+// Keep the list growing: each entry is one line of the method that a plausible bug would change.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mjs';
+
+const CORE = 'packages/core/src';
+/** @type {{ name: string, file: string, from: string, to: string }[]} */
+const MUTANTS = [
+  { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
+  { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
+  { name: 'landmark axes swapped in the maps', file: `${CORE}/landmarks/maps.ts`, from: 'return row * LANDMARK_MAP_SIZE + col;', to: 'return col * LANDMARK_MAP_SIZE + row;' },
+  { name: 'landmarks rounded instead of truncated', file: `${CORE}/landmarks/maps.ts`, from: 'const col = Math.trunc(x);', to: 'const col = Math.round(x);' },
+  { name: 'mask pyramid not chained (every scale from the 1024 mask)', file: `${CORE}/graph/blend.ts`, from: '    previous = mask;\n', to: "    previous = 'mask';\n" },
+  { name: 'blend uses the inverse mask on the source features', file: `${CORE}/graph/blend.ts`, from: "node('Mul', [`source_feature_${i}`, mask]", to: "node('Mul', [`source_feature_${i}`, `inverse_${i}`]" },
+  { name: 'normalisation divides by 256', file: `${CORE}/image/tensor.ts`, from: 'Math.fround(v / 255) - 0.5) / 0.5', to: 'Math.fround(v / 256) - 0.5) / 0.5' },
+  { name: 'resampling filter: triangle of the wrong width', file: `${CORE}/graph/preludes.ts`, from: '1 - Math.abs(j - factor + 0.5) / factor', to: '1 - Math.abs(j - factor + 0.5) / (factor + 1)' },
+  { name: 'default strength 0.9', file: `${CORE}/swapper.ts`, from: 'const defaultStrength = options.strength ?? 1;', to: 'const defaultStrength = options.strength ?? 0.9;' },
+  { name: 'clamp to [-1, 2]', file: `${CORE}/graph/preludes.ts`, from: "floatTensor('high', [], Float32Array.of(1))", to: "floatTensor('high', [], Float32Array.of(2))" },
+  { name: 'fusion takes the unshifted source codes', file: `${CORE}/latent/fuse.ts`, from: 'fused.set(shifted.subarray(', to: 'fused.set(source.data.subarray(' },
+  { name: 'default mask centred at 0.5 instead of 0.55', file: `${CORE}/mask/inner-mask.ts`, from: 'const centreY = 0.55 * size;', to: 'const centreY = 0.5 * size;' },
+  { name: 'image to bytes truncates instead of rounding', file: `${CORE}/image/tensor.ts`, from: 'Math.floor(((value + 1) / 2) * 255 + 0.5)', to: 'Math.floor(((value + 1) / 2) * 255)' },
+];
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+const full = args.includes('--full');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const pnpm = ensureInstall();
+
+function build() {
+  return runPnpm(pnpm, ['--filter', '@fslsd/core', 'build'], { stdio: 'ignore' }) === 0;
+}
+
+function suitesFail() {
+  if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1' }), stdio: 'ignore' }).status !== 0;
+  const core = runPnpm(pnpm, ['--filter', '@fslsd/core', 'exec', 'vitest', 'run'], { stdio: 'ignore' });
+  if (core !== 0) return true;
+  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts'], { stdio: 'ignore' });
+  return node !== 0;
+}
+
+const rows = [];
+let killed = 0;
+const chosen = MUTANTS.filter((m) => !only || m.name.includes(only));
+for (const [index, mutant] of chosen.entries()) {
+  const file = path.join(ROOT, mutant.file);
+  const original = readFileSync(file, 'utf8');
+  const hits = original.split(mutant.from).length - 1;
+  if (hits !== 1) {
+    log(`mutant "${mutant.name}": expected its line once in ${mutant.file}, found ${hits} times; update the list.`);
+    process.exit(2);
+  }
+  log(`[${index + 1}/${chosen.length}] ${mutant.name}`);
+  let outcome;
+  try {
+    writeFileSync(file, original.replace(mutant.from, mutant.to));
+    outcome = !build() ? 'killed (build)' : suitesFail() ? 'killed' : 'SURVIVED';
+  } finally {
+    writeFileSync(file, original);
+  }
+  if (outcome.startsWith('killed')) killed += 1;
+  rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
+}
+if (!build()) {
+  log('error: the unmutated build failed after the run');
+  process.exit(1);
+}
+console.log(`\n| mutant | file | outcome |\n|---|---|---|\n${rows.join('\n')}\n\nkilled ${killed}/${chosen.length}`);
+process.exit(killed === chosen.length ? 0 : 1);
