@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    passWithNoTests: true,
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },
