@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -185,18 +186,19 @@ def compare_fixture(shipped: str, fresh: str, spreads: dict = None) -> list:
     return problems
 
 
-BLAS = {"reference": "/usr/lib/x86_64-linux-gnu/blas", "openblas": "/usr/lib/x86_64-linux-gnu/openblas-pthread"}
+# name -> (folder holding its libblas.so.3, the Debian package that installs it)
+BLAS = {"reference": ("/usr/lib/x86_64-linux-gnu/blas", "libblas3"),
+        "openblas": ("/usr/lib/x86_64-linux-gnu/openblas-pthread", "libopenblas0-pthread")}
 
 
 def measure_spread(package: str) -> dict:
     """Regenerates the fixtures under each BLAS library and thread count; the largest difference
     per quantity from the shipped fixtures. Needs both libblas.so.3 builds installed."""
-    import subprocess
     spreads = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for blas, folder in BLAS.items():
+        for blas, (folder, package) in BLAS.items():
             if not os.path.exists(os.path.join(folder, "libblas.so.3")):
-                print(f"skipping {blas}: {folder}/libblas.so.3 missing (apt-get install libopenblas0-pthread)")
+                print(f"skipping {blas}: {folder}/libblas.so.3 missing (apt-get install {package})")
                 continue
             for threads in (1, 2):
                 out = os.path.join(scratch, f"{blas}-{threads}")
