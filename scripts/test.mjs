@@ -1,9 +1,28 @@
 #!/usr/bin/env node
 // `npm test`: install + build if needed, then run every package's tests, one package at a time.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, childEnv, ensureInstall, installDebianPackages, log, runPnpm } from './ensure-install.mjs';
+import { skipWithout } from './skips.mjs';
+
+// Every group that skips for a missing tool writes a line here (scripts/skips.mjs); the summary
+// at the end prints them all, so a green run says what it did not run. CI=true turns each skip
+// into a failure instead.
+const skipFolder = mkdtempSync(path.join(tmpdir(), 'fslsd-skips-'));
+process.env.FSLSD_SKIP_LOG = path.join(skipFolder, 'skipped.txt');
+function finish(status) {
+  const skipped = existsSync(process.env.FSLSD_SKIP_LOG) ? readFileSync(process.env.FSLSD_SKIP_LOG, 'utf8').trim().split('\n').filter(Boolean) : [];
+  rmSync(skipFolder, { recursive: true, force: true });
+  if (skipped.length) {
+    log(`${skipped.length} test group(s) did not run:`);
+    for (const line of [...new Set(skipped)]) log(`  skipped: ${line}`);
+  } else if (status === 0) {
+    log('every test group ran (nothing skipped).');
+  }
+  process.exit(status);
+}
 
 let pnpm;
 try {
@@ -25,27 +44,31 @@ else if (installed === 'not-allowed') {
 }
 log('type-checking sources and tests (pnpm -r typecheck)...');
 const typecheck = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'typecheck'], { stdio: 'inherit' });
-if (typecheck !== 0) process.exit(typecheck);
+if (typecheck !== 0) finish(typecheck);
 log('running tests (pnpm -r test)...');
 const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
-if (status !== 0) process.exit(status);
+if (status !== 0) finish(status);
 
 // The shipped tiny models and parity fixtures must be exactly what the PyTorch reference
 // exports today. Needs Debian's python3-torch + python3-onnx; CI sets FSLSD_REQUIRE_REFERENCE=1
 // so a missing PyTorch fails instead of skipping.
 const python = '/usr/bin/python3';
 const probe = spawnSync(python, ['-c', 'import torch, onnx, PIL, numpy'], { stdio: 'ignore' });
-if (probe.status !== 0) {
-  const message = 'PyTorch reference check skipped: /usr/bin/python3 lacks torch/onnx (apt-get install python3-torch python3-onnx python3-pil).';
-  if (process.env.FSLSD_REQUIRE_REFERENCE === '1') {
-    log(`error: ${message}`);
-    process.exit(1);
-  }
-  log(message);
-  process.exit(0);
+let skipReference;
+try {
+  skipReference = skipWithout(probe.status === 0, {
+    group: 'PyTorch reference drift check (tiny --check)',
+    missing: '/usr/bin/python3 lacks torch/onnx',
+    fix: 'apt-get install python3-torch python3-onnx python3-pil',
+    require: 'FSLSD_REQUIRE_REFERENCE',
+  });
+} catch (error) {
+  log(`error: ${error.message}`);
+  finish(1);
 }
+if (skipReference) finish(0);
 log('checking the tiny set and fixtures against the PyTorch reference...');
 // Whichever BLAS libblas.so.3 is here (reference or OpenBLAS) and however many threads: the check
 // compares numbers within the spread measured across those (tiny.py SPREAD_TOLERANCE) and the
@@ -55,4 +78,4 @@ const check = spawnSync(python, ['-m', 'fslsd_reference.tiny', '--check'], {
   env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }),
   stdio: 'inherit',
 });
-process.exit(check.status ?? 1);
+finish(check.status ?? 1);
