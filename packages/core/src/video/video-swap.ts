@@ -1,29 +1,36 @@
 /**
  * Video: a source face (encoded once) onto the faces of a stream of frames, with the temporal
  * constraints of temporal.ts. Frames come in as an async iterable (from ffmpeg, WebCodecs or the
- * caller's own decoder) and go out the same way; frames without a face pass through unchanged.
+ * caller's own decoder) and go out the same way; frames without the tracked face (see
+ * FaceTracker) pass through unchanged.
  *
  *   frame -> detect + 68 points -> one-euro landmarks -> align -> masks (EMA) -> E_t/encoders
  *         -> W+_t (EMA) -> swap -> paste back with the smoothed alpha -> frame
  */
-import { throwIfAborted } from '../errors.js';
+import { FslsdError, throwIfAborted } from '../errors.js';
 import { type RgbImage, tensorToImage } from '../image/tensor.js';
 import { WPlus } from '../latent/wplus.js';
 import type { Point } from '../landmarks/maps.js';
-import type { SourceFace, SwapOptions, Swapper } from '../swapper.js';
+import type { SourceFace } from '../source-face.js';
+import type { SwapOptions, Swapper } from '../swapper.js';
 import type { Quad } from '../face/alignment.js';
+import { descriptorDistance } from '../face/descriptor.js';
 import type { FaceAnalyzer } from '../face/front-end.js';
 import type { FoundFace } from '../face/found-face.js';
 import { pasteBack } from '../face/paste-back.js';
 import { type TemporalFilters, temporalFilters } from './temporal.js';
 
-/** Options of {@link trackFace} and {@link swapVideoFrames}. */
+/** Options of {@link FaceTracker} and {@link swapVideoFrames}. */
 export interface FaceTrackOptions {
-  /** Frames per second of the stream (the landmark filter works in seconds). */
+  /** Frames per second of the stream (the landmark filter and the track's memory work in seconds). */
   readonly fps: number;
   /** Temporal smoothing in [0, 1]; 0 is off. Default 0.6. */
   readonly smoothing?: number;
-  /** Track face N of each frame (0 = largest, the default). */
+  /**
+   * Which face to track: face N of the frame where the track begins (0 = largest, the default).
+   * From then on the same face is followed by position and, with the descriptor model, by
+   * identity, whatever its size rank; see {@link FaceTracker}.
+   */
   readonly faceIndex?: number;
   readonly minScore?: number;
   /** Detector input side (multiple of 32, default 416); larger finds smaller faces, slower. */
@@ -33,11 +40,80 @@ export interface FaceTrackOptions {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** Follows one face through frames, smoothing its landmarks. */
+/** Where the tracked face was and how it moved: what each frame's faces are matched against. */
+interface Track {
+  /** Box centre when last seen, in frame pixels. */
+  readonly x: number;
+  readonly y: number;
+  /** sqrt(box area) when last seen: the unit of every position threshold. */
+  readonly size: number;
+  /** Centre displacement per frame between its last two sightings (0 after a gap). */
+  readonly velocityX: number;
+  readonly velocityY: number;
+  /** Frames since the face was last seen: 0 while it is seen in every frame. */
+  readonly missed: number;
+  /**
+   * The face's descriptor, taken when the track began (or on the first frame where one could be
+   * computed) and never updated: refreshing it from tracked frames would let one wrong match
+   * rewrite who is being tracked.
+   */
+  readonly descriptor: Float32Array | undefined;
+}
+
+/**
+ * A face is a match by position when its centre lies within this many face sizes (sqrt of the
+ * box area) of the predicted centre, plus the log of its size change. A face moves far less than
+ * its own size between frames; faces side by side are usually more than a face size apart.
+ */
+const POSITION_GATE = 1;
+/**
+ * How much the gate widens (face sizes) per second the face was not seen: the prediction grows
+ * uncertain. In seconds, so that the gate after a given gap is the same at any frame rate.
+ */
+const POSITION_GATE_GROWTH = 2.5;
+/**
+ * Other faces within this many face sizes of the prediction make the choice ambiguous (faces
+ * crossing, one hiding the other): then descriptors decide, where the model is loaded.
+ */
+const CROWD_RADIUS = 2;
+/** Descriptor distance below which two faces are the same person (face-api's threshold). */
+const SAME_PERSON = 0.6;
+/**
+ * Among crowded faces, the nearest descriptor above {@link SAME_PERSON} (a turned head) still
+ * wins when it lies in the position gate and every other face is farther by at least this much;
+ * a lone candidate above the threshold is rejected (it is likely another person where the
+ * tracked face is hidden).
+ */
+const DESCRIPTOR_MARGIN = 0.15;
+/** Without descriptors, a lost face is looked for near its predicted position this long. */
+const POSITION_MEMORY_SECONDS = 0.5;
+/** With descriptors, a lost face is looked for anywhere in the frame, by identity, this long. */
+const IDENTITY_MEMORY_SECONDS = 2;
+
+/**
+ * Follows one face through frames, smoothing its landmarks.
+ *
+ * The face is chosen once, by `faceIndex`, on the frame where the track begins, then matched in
+ * each frame by position: the face nearest to where the last velocity puts it, within
+ * {@link POSITION_GATE} face sizes. The detector lists faces by size, so choosing by index in
+ * every frame would trade identities whenever two faces of similar size change rank. When other
+ * faces are near (crossing) or after the face was lost, the analyzer's 128-d descriptors decide
+ * instead, compared with the descriptor taken when the track began.
+ *
+ * A frame without the tracked face resets the temporal filters (as a frame without any face did
+ * before) and returns undefined, even when it has other faces. The track is remembered for
+ * {@link IDENTITY_MEMORY_SECONDS} with descriptors (re-acquired by identity anywhere in the frame)
+ * or {@link POSITION_MEMORY_SECONDS} without (re-acquired near its predicted position); after
+ * that it is forgotten and begins again on face `faceIndex` of the next frame with faces, as
+ * after a scene cut.
+ */
 export class FaceTracker {
   readonly filters: TemporalFilters;
   /** Face size when the track began: the landmark filter's unit, fixed for the whole track. */
   private scale: number | undefined;
+  private track: Track | undefined;
+  /** False once the analyzer said it has no descriptor model: position alone decides from then on. */
+  private describing = true;
 
   constructor(
     private readonly analyzer: FaceAnalyzer,
@@ -52,14 +128,30 @@ export class FaceTracker {
     return this.analyzer.detect(frame, { signal, ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
   }
 
-  /** Takes the tracked face from a frame's faces (in frame order) and smooths its landmarks. */
-  follow(faces: readonly FoundFace[]): FoundFace | undefined {
-    const face = faces[this.options.faceIndex ?? 0];
+  /**
+   * Takes the tracked face from a frame's faces (as {@link detect} returns them) and smooths its
+   * landmarks; undefined, with a reset of the filters, when the tracked face is not among them.
+   */
+  async follow(frame: RgbImage, faces: readonly FoundFace[]): Promise<FoundFace | undefined> {
+    const memory = this.describing && this.track?.descriptor ? IDENTITY_MEMORY_SECONDS : POSITION_MEMORY_SECONDS;
+    if (this.track && this.track.missed > Math.max(1, Math.round(memory * this.options.fps))) this.track = undefined;
+    let face: FoundFace | undefined;
+    let crowded = false;
+    if (this.track) {
+      ({ face, crowded } = await this.match(frame, faces, this.track));
+    } else {
+      face = faces[this.options.faceIndex ?? 0];
+      // A new track (first frame, or the old one forgotten) owes nothing to the last one.
+      this.filters.reset();
+      this.scale = undefined;
+    }
     if (!face) {
+      if (this.track) this.track = { ...this.track, missed: this.track.missed + 1 };
       this.filters.reset();
       this.scale = undefined;
       return undefined;
     }
+    await this.remember(frame, face, crowded);
     const filter = this.filters.landmarks;
     if (!filter) return face;
     // Filter in face sizes, so the same strength suits small and large faces; the unit is fixed
@@ -73,8 +165,88 @@ export class FaceTracker {
 
   /** The tracked face in `frame` with smoothed landmarks, or undefined (and a reset) when there is none. */
   async next(frame: RgbImage): Promise<FoundFace | undefined> {
-    return this.follow(await this.detect(frame));
+    return this.follow(frame, await this.detect(frame));
   }
+
+  /** Which of `faces` is the tracked face (undefined: none), and whether another face was near it. */
+  private async match(frame: RgbImage, faces: readonly FoundFace[], track: Track): Promise<{ face: FoundFace | undefined; crowded: boolean }> {
+    const steps = track.missed + 1;
+    const predictedX = track.x + track.velocityX * steps;
+    const predictedY = track.y + track.velocityY * steps;
+    const gate = POSITION_GATE + (POSITION_GATE_GROWTH * track.missed) / this.options.fps;
+    const scored = faces
+      .map((face) => {
+        const { x, y, size } = centreOf(face);
+        return { face, cost: Math.hypot(x - predictedX, y - predictedY) / track.size + Math.abs(Math.log(size / track.size)) };
+      })
+      .sort((p, q) => p.cost - q.cost);
+    // Identity decides after a gap (the face may come back anywhere) and when another face is
+    // near enough to be mistaken for it; otherwise position alone is reliable and costs nothing.
+    const pool = track.missed > 0 ? scored : scored.filter((candidate) => candidate.cost < CROWD_RADIUS);
+    const crowded = pool.length > 1;
+    if (track.descriptor && this.describing && (track.missed > 0 || crowded)) {
+      const described: { face: FoundFace; cost: number; distance: number }[] = [];
+      for (const candidate of pool) {
+        const descriptor = await this.describe(frame, candidate.face);
+        if (descriptor) described.push({ ...candidate, distance: descriptorDistance(track.descriptor, descriptor) });
+      }
+      if (described.length > 0) {
+        described.sort((p, q) => p.distance - q.distance);
+        const [best, runnerUp] = described;
+        const confirmed = best!.distance < SAME_PERSON || (best!.cost < gate && runnerUp !== undefined && runnerUp.distance >= best!.distance + DESCRIPTOR_MARGIN);
+        return { face: confirmed ? best!.face : undefined, crowded };
+      }
+      // No candidate could be described (faces at the frame edge): position decides.
+    }
+    const nearest = scored[0];
+    return { face: nearest && nearest.cost < gate ? nearest.face : undefined, crowded };
+  }
+
+  /**
+   * Moves the track to `face`, starting it (with its descriptor) when there is none. A track
+   * without a descriptor yet takes one from a frame where no other face was near, where position
+   * alone cannot have picked the wrong face.
+   */
+  private async remember(frame: RgbImage, face: FoundFace, crowded: boolean): Promise<void> {
+    const { x, y, size } = centreOf(face);
+    const previous = this.track;
+    // The velocity is only meaningful between consecutive frames; after a gap the face may have
+    // come back anywhere.
+    const seenLastFrame = previous !== undefined && previous.missed === 0;
+    const descriptor = previous?.descriptor ?? (previous && crowded ? undefined : await this.describe(frame, face));
+    this.track = {
+      x,
+      y,
+      size,
+      velocityX: seenLastFrame ? x - previous.x : 0,
+      velocityY: seenLastFrame ? y - previous.y : 0,
+      missed: 0,
+      descriptor,
+    };
+  }
+
+  /** The face's descriptor; undefined without the descriptor model or where none can be computed. */
+  private async describe(frame: RgbImage, face: FoundFace): Promise<Float32Array | undefined> {
+    if (!this.describing) return undefined;
+    throwIfAborted(this.options.signal, 'face tracking');
+    try {
+      return await this.analyzer.describe(frame, face);
+    } catch (error) {
+      if (error instanceof FslsdError && error.code === 'MODEL_NOT_FOUND') {
+        this.describing = false;
+        return undefined;
+      }
+      // A face cut by the frame edge may have no aligned descriptor box; position decides for it.
+      if (error instanceof FslsdError && (error.code === 'INVALID_ARGUMENT' || error.code === 'INVALID_LANDMARKS')) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** A face's box centre and size (sqrt of its area). */
+function centreOf(face: FoundFace): { x: number; y: number; size: number } {
+  const { x, y, width, height } = face.box;
+  return { x: x + width / 2, y: y + height / 2, size: Math.sqrt(width * height) || 1 };
 }
 
 /** One output frame. */
@@ -82,7 +254,7 @@ export interface VideoFrameResult {
   /** Position in the stream, from 0. */
   readonly index: number;
   readonly image: RgbImage;
-  /** False when the frame had no face and passed through unchanged. */
+  /** False when the frame did not have the tracked face and passed through unchanged. */
   readonly swapped: boolean;
   /** The alignment quad used (after smoothing), when a face was swapped. */
   readonly quad?: Quad;
@@ -120,7 +292,7 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
       const faces = await detected!;
       upcoming = pull();
       upcoming.catch(() => undefined);
-      const face = tracker.follow(faces);
+      const face = await tracker.follow(frame, faces);
       if (!face) {
         yield { index, image: frame, swapped: false, timings: { frontEnd: now() - started, networks: 0, paste: 0 } };
         index += 1;
