@@ -10,7 +10,7 @@ import { ROOT } from './ensure-install.mjs';
 
 const require = createRequire(path.join(ROOT, 'packages', 'node', 'package.json'));
 const sharp = require('sharp');
-const fslsd = await import(path.join(ROOT, 'packages', 'node', 'dist', 'index.js'));
+const fslsd = await (await import('./sdk.mjs')).loadSdk();
 const photos = path.join(ROOT, 'packages', 'models', 'assets', 'photos');
 
 const analyzer = await fslsd.createFaceAnalyzer({ device: 'cpu' });
@@ -18,7 +18,7 @@ const swapper = await fslsd.createSwapper({ device: 'cpu' });
 const target = await fslsd.readImage(path.join(photos, 'astronaut.png'));
 const { source } = await fslsd.encodeSourcePhoto(swapper, analyzer, await fslsd.readImage(path.join(photos, 'hopper.jpg')));
 const swapped = await fslsd.swapPhoto(swapper, analyzer, source, target);
-const { face } = swapped.faces[0];
+const face = await analyzer.prepare(target, swapped.detected[0]); // the aligned crop, quad and masks of the swapped face
 await analyzer.dispose();
 await swapper.dispose();
 

@@ -9,7 +9,7 @@ import { ROOT } from './ensure-install.mjs';
 
 const require = createRequire(path.join(ROOT, 'packages', 'node', 'package.json'));
 const sharp = require('sharp');
-const fslsd = await import(path.join(ROOT, 'packages', 'node', 'dist', 'index.js'));
+const fslsd = await (await import('./sdk.mjs')).loadSdk();
 const { samplesDirectory } = await import(path.join(ROOT, 'packages', 'models', 'dist', 'node.js'));
 
 const tile = 320;

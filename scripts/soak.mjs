@@ -16,7 +16,7 @@ if (values.help) {
 }
 const swaps = Number(values.swaps);
 const warmup = Number(values.warmup);
-const fslsd = await import(path.join(root, 'packages/node/dist/index.js'));
+const fslsd = await (await import('./sdk.mjs')).loadSdk();
 const photos = path.join(root, 'packages/models/assets/photos');
 const swapper = await fslsd.createSwapper({ device: 'cpu' });
 const analyzer = await fslsd.createFaceAnalyzer({ device: 'cpu' });

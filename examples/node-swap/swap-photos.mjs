@@ -7,27 +7,22 @@
 // Without arguments it puts Grace Hopper's face into the astronaut photo (both shipped in
 // @fslsd/models, public domain).
 import path from 'node:path';
-import { createFaceAnalyzer, createSwapper, encodeSourcePhoto, readPhoto, swapPhoto, writeImage } from '@fslsd/node';
+import { createFaceSwapper } from '@fslsd/node';
 import { packageDirectory } from '@fslsd/models/node';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 const [sourceFile = path.join(photos, 'hopper.jpg'), ...targets] = process.argv.slice(2);
 if (targets.length === 0) targets.push(path.join(photos, 'astronaut.png'));
 
-// Models default to the shipped tiny set (untrained); pass { models: 'path/to/exported' } for real ones.
-const swapper = await createSwapper({ device: 'auto', log: (m) => console.error(m) });
-const faces = await createFaceAnalyzer({ device: 'auto' });
+// 'tiny' is the shipped untrained set; pass a folder or URL of converted weights for real swaps.
+const swapper = await createFaceSwapper({ models: 'tiny', onProgress: (e) => e.kind === 'warning' && console.error(e.message) });
 try {
-  const { source, face } = await encodeSourcePhoto(swapper, faces, (await readPhoto(sourceFile)).image);
-  console.error(`source: face at ${Math.round(face.face.box.x)},${Math.round(face.face.box.y)} (score ${face.face.score.toFixed(2)})`);
+  const source = await swapper.encodeSource(sourceFile); // a value: JSON.stringify(source) saves it
   for (const [i, targetFile] of targets.entries()) {
-    const target = await readPhoto(targetFile);
-    const result = await swapPhoto(swapper, faces, source, target.image, { all: true });
-    const written = await writeImage(`swapped-photo-${i}.png`, result.image, target.icc ? { icc: target.icc } : {});
+    const result = await swapper.swap(source, targetFile, { all: true });
     console.error(`${targetFile}: swapped ${result.faces.length} of ${result.detected.length} face(s)`);
-    console.log(written);
+    console.log(await result.save(`swapped-photo-${i}.png`));
   }
 } finally {
   await swapper.dispose();
-  await faces.dispose();
 }

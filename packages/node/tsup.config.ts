@@ -8,7 +8,7 @@ const cliHasHashbang = readFileSync(new URL('./src/cli.ts', import.meta.url), 'u
 export default defineConfig([
   {
     // The library: ESM + CJS with type declarations.
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', pipeline: 'src/pipeline.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     // Both configs build at the same time into dist/: never delete the CLI's files here.

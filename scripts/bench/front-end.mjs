@@ -22,7 +22,7 @@ if (values.help) {
 const runs = Number(values.runs);
 const out = values.out ?? path.join(root, 'benchmarks', 'front-end.json');
 
-const node = await import(path.join(root, 'packages/node/dist/index.js'));
+const node = await (await import('../sdk.mjs')).loadSdk();
 // sharp is a dependency of @fslsd/node; resolve it from there (the root has no node_modules of its own).
 const { createRequire } = await import('node:module');
 const sharp = createRequire(path.join(root, 'packages/node/package.json'))('sharp');

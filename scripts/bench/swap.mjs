@@ -50,6 +50,7 @@ python3-torch and python3-onnx, apt-get install -y python3-torch python3-onnx li
   process.exit(0);
 }
 const runs = Number(values.runs);
+// (--models: the parity step below assumes the same seed and width as the fixtures it makes.)
 const threads = Number(values.threads);
 if (!(runs >= 1) || !(threads >= 1)) {
   console.error('--runs and --threads must be positive integers');
@@ -63,8 +64,8 @@ const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 // and fault it back in, page by page, on the next one (see BENCHMARKS.md, "Allocator").
 const TUNED_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(1 << 30), MALLOC_TRIM_THRESHOLD_: String(1 << 31) };
 
-const core = await import(path.join(root, 'packages/core/dist/index.js'));
-const node = await import(path.join(root, 'packages/node/dist/index.js'));
+const core = await (await import('../sdk.mjs')).loadSdk();
+const node = await (await import('../sdk.mjs')).loadSdk();
 const models = await import(path.join(root, 'packages/models/dist/node.js'));
 
 const median = (xs) => {
@@ -146,6 +147,37 @@ function ensureFullSet() {
   renameSync(partial, dir);
   console.log(`  exported in ${((now() - start) / 1000).toFixed(0)} s`);
   return dir;
+}
+
+// ---- 1b. Full-width parity: the reference's own outputs for this export, and the parity test. ----
+// The fixtures come from the same seed and width as the set (fslsd_reference.fixtures rebuilds
+// the networks the exporter wrote), so the parity test of `npm test` runs unchanged at full width.
+// Its two tiny-set properties (clamp reached, faces far apart) describe the shipped set only.
+function fullWidthParity(models) {
+  const dir = path.join(root, '.bench', 'full-s1-fixtures');
+  const stampFile = path.join(dir, 'exporter.sha256');
+  const stamp = exporterStamp();
+  if (!(existsSync(path.join(dir, 'parity.json')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp)) {
+    console.log('  reference fixtures for the full-size set (PyTorch, a few minutes) ...');
+    const partial = `${dir}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    const made = spawnSync(python, ['-m', 'fslsd_reference.fixtures', '--samples', samples, '--out', partial, '--seed', '1', '--width', '1', '--weights', 'float32'], { cwd: pythonDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (made.status !== 0) throw new Error('fslsd_reference.fixtures failed for the full-size set (see above).');
+    writeFileSync(path.join(partial, 'exporter.sha256'), `${stamp}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(partial, dir);
+  }
+  const report = path.join(dir, 'measured.json');
+  rmSync(report, { force: true });
+  console.log('  parity test (packages/node/test/parity.test.ts) against the full-size set ...');
+  const test = spawnSync(path.join(root, 'node_modules', '.bin', 'vitest'), ['run', 'test/parity.test.ts', '-t', '^(?!.*tiny set property)'], {
+    cwd: path.join(root, 'packages', 'node'),
+    env: { ...process.env, FSLSD_PARITY_MODELS: models, FSLSD_PARITY_FIXTURES: dir, FSLSD_PARITY_REPORT: report },
+    encoding: 'utf8',
+  });
+  if (!existsSync(report)) throw new Error(`The parity test did not run at full width:\n${test.stdout}\n${test.stderr}`);
+  const { tolerance, measured } = JSON.parse(readFileSync(report, 'utf8'));
+  return { passed: test.status === 0, tolerance, measured };
 }
 
 // ---- 2. GEMM peak with onnxruntime's MatMul, same threads. ----
@@ -334,6 +366,8 @@ function measureRss(directory, env, config = 'current') {
 const directory = ensureFullSet();
 const manifest = JSON.parse(readFileSync(path.join(directory, 'manifest.json'), 'utf8'));
 const inputs = await parityInputs();
+const parity = fullWidthParity(directory);
+console.log(`  full-width parity ${parity.passed ? 'passed' : 'FAILED'}: ${Object.entries(parity.measured).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
 const tuned = Object.keys(TUNED_MALLOC).every((k) => process.env[k] === TUNED_MALLOC[k]);
 console.log(`Swap benchmark: full-size set "${manifest.set}", ${threads} thread(s), ${runs} runs, allocator ${tuned ? 'tuned' : 'default'}`);
 console.log('  GEMM peak (onnxruntime MatMul, 8 x 2048^3) ...');
@@ -364,6 +398,7 @@ const report = {
   modelBytes: sdk.modelBytes,
   float16,
   rss,
+  parity,
   targets: {
     sdkOverhead: { value: median(sdk.overheadRatios), target: '<= 1.05', perRun: sdk.overheadRatios },
     sdkOverheadInside: { value: sdk.fullMs / sdk.insideRunsMs, target: '<= 1.05' },
@@ -413,6 +448,9 @@ lines.push(rssRow('the same with MALLOC_MMAP_THRESHOLD_=1 GiB, MALLOC_TRIM_THRES
 lines.push(rssRow('previous defaults (weights inline, `all` optimisation, memory pattern)', rss.previous));
 lines.push('');
 lines.push(`Half precision (\`precision: 'float16'\`) on this CPU: full swap ${ms(float16.fullSwapMs)}, ${(float16.fullSwapMs / sdk.fullMs).toFixed(2)}x the float32 time; y_f against float32 at full size: max abs ${float16.parity.maxAbs.toExponential(1)}, mean abs ${float16.parity.meanAbs.toExponential(1)} (y_f spans [-1, 1]).`);
+lines.push('');
+const worst = (part) => Math.max(...Object.entries(parity.measured).filter(([k]) => k.includes(part)).map(([, v]) => v)).toExponential(1);
+lines.push(`Full-width parity (the parity test of \`npm test\` against this set and the reference's outputs for it, same seed): ${parity.passed ? 'passed' : '**failed**'}; max abs error W+ ${worst('W+')} (tolerance ${parity.tolerance.wplus}), n ${worst('direction')} (${parity.tolerance.direction}), latent ${worst('latent')} (${parity.tolerance.latent}), y_s ${worst('sideOutput')} (${parity.tolerance.sideOutput}), y_f ${worst('image')} (${parity.tolerance.image}).`);
 const table = lines.join('\n');
 console.log(`\n${table}\n`);
 

@@ -22,7 +22,7 @@ if (values.help) {
 }
 const seconds = Number(values.seconds);
 const out = values.out ?? path.join(root, 'benchmarks', 'video.json');
-const node = await import(path.join(root, 'packages/node/dist/index.js'));
+const node = await (await import('../sdk.mjs')).loadSdk();
 const photos = path.join(root, 'packages/models/assets/photos');
 const work = mkdtempSync(path.join(tmpdir(), 'fslsd-bench-video-'));
 try {
@@ -35,7 +35,7 @@ try {
   const swapper = await node.createSwapper({ device: 'cpu' });
   const analyzer = await node.createFaceAnalyzer({ device: 'cpu' });
   const { source } = await node.encodeSourcePhoto(swapper, analyzer, await node.readImage(path.join(photos, 'hopper.jpg')));
-  const result = await node.swapVideo(swapper, analyzer, source, clip, path.join(work, 'out.mp4'), { smoothing: 0.6 });
+  const result = await node.swapVideo(node.composeFaceSwapper(swapper, analyzer), source, clip, path.join(work, 'out.mp4'), { smoothing: 0.6 });
   // Jitter of the alignment track, raw and smoothed, on the decoded frames.
   const frames = [];
   for await (const frame of node.decodeVideo(clip, result.info)) frames.push(frame);

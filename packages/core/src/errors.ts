@@ -20,7 +20,9 @@ export type FslsdErrorCode =
   | 'DEVICE_UNAVAILABLE'
   | 'RUNTIME_FAILURE'
   | 'ABORTED'
-  | 'IO';
+  | 'IO'
+  | 'INCOMPATIBLE_SOURCE'
+  | 'WORKER_CRASHED';
 
 /** Base class of every error thrown by fslsd packages. */
 export class FslsdError extends Error {

@@ -42,10 +42,11 @@ export class StageSession {
   /** Runs the graph; returns the requested float outputs, copied out of the runtime. */
   async run(feeds: Readonly<Record<string, Feed>>, outputs: readonly string[]): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
     const start = now();
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) tensors[name] = new this.runtime.Tensor(feed.type, feed.data, feed.dims);
     let results: InferenceSession.OnnxValueMapType;
     try {
+      // Tensor creation checks sizes against dims: its error is a runtime failure like the run's.
+      const tensors: Record<string, Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) tensors[name] = new this.runtime.Tensor(feed.type, feed.data, feed.dims);
       results = await this.session.run(tensors, [...outputs]);
     } catch (error) {
       throw new FslsdError('RUNTIME_FAILURE', `The ${this.name} session failed: ${(error as Error).message ?? String(error)}`, {

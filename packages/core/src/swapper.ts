@@ -13,7 +13,7 @@ import { FEATURE_SIZES } from './graph/blend.js';
 import { externalizeWeights } from './graph/external-weights.js';
 import { toFloat16 } from './graph/float16.js';
 import { type ModelProto, decodeModel } from './graph/onnx.js';
-import { type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
+import { CROP_SIZE, type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
 import { type Landmarks, LANDMARK_POINTS, landmarkPixels, validateLandmarks } from './landmarks/maps.js';
 import { fuseLatents } from './latent/fuse.js';
 import { type LatentSplit, type LatentSplitName, resolveLatentSplit } from './latent/split.js';
@@ -21,6 +21,9 @@ import { WPlus } from './latent/wplus.js';
 import { type MaskImage, defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
 import type { ModelLoadProgress, ModelSet } from './model-set.js';
 import type { InferenceSession, OrtRuntime } from './runtime.js';
+import { type SourceFace, createSourceFace, modelSetId } from './source-face.js';
+
+export type { SourceFace } from './source-face.js';
 import { EDIT_LATENT, editLatent } from './stages/edit-latent.js';
 import { ENCODE_LATENT, encodeLatent, encodeLatentGraph } from './stages/encode-latent.js';
 import { FUSE_LATENTS } from './stages/fuse-latents.js';
@@ -37,7 +40,9 @@ export type Precision = 'float32' | 'float16';
 export type ProgressEvent =
   | ({ readonly kind: 'model' } & ModelLoadProgress)
   | { readonly kind: 'session'; readonly status: 'ready'; readonly name: string }
-  | { readonly kind: 'stage'; readonly status: 'start' | 'done'; readonly stage: StageName; readonly milliseconds?: number };
+  | { readonly kind: 'stage'; readonly status: 'start' | 'done'; readonly stage: StageName; readonly milliseconds?: number }
+  /** Something the caller should know, once: `TINY_MODELS` (untrained weights), `DEVICE_FALLBACK` (auto fell back). */
+  | { readonly kind: 'warning'; readonly code: 'TINY_MODELS' | 'DEVICE_FALLBACK'; readonly message: string };
 
 export interface SwapperOptions {
   /** The ONNX Runtime module (onnxruntime-node, onnxruntime-web), injected by the backend package. */
@@ -83,13 +88,6 @@ export interface TargetInput extends FaceInput {
   readonly mask?: MaskImage;
 }
 
-/** An encoded source face: what it contributes to any number of swaps. */
-export interface SourceFace {
-  readonly kind: 'source';
-  readonly wplus: WPlus;
-  readonly landmarks: Landmarks;
-}
-
 /** An encoded target face, ready for swaps. */
 export interface TargetFace {
   readonly kind: 'target';
@@ -128,7 +126,9 @@ export interface SwapResult {
 }
 
 export interface Swapper {
-  /** The model set's name. */
+  /** The method it runs. */
+  readonly method: 'fslsd';
+  /** The model set's id (name and fingerprint, see modelSetId); source faces record it. */
   readonly models: string;
   readonly split: LatentSplit;
   encodeSource(face: FaceInput, options?: CallOptions): Promise<SourceFace>;
@@ -230,6 +230,40 @@ async function openSessions(options: SwapperOptions): Promise<[StageSession, Sta
 }
 
 /**
+ * A source face must come from encodeSource() or SourceFace.fromJSON(), and from this set.
+ * @throws FslsdError `INVALID_ARGUMENT`, `INCOMPATIBLE_SOURCE`
+ */
+function checkSourceFace(source: SourceFace, models: string): void {
+  if (source?.kind !== 'source' || !(source.wplus instanceof WPlus)) {
+    throw new FslsdError('INVALID_ARGUMENT', 'swap() needs a SourceFace as its first argument.', { fix: 'Get one from swapper.encodeSource() or SourceFace.fromJSON().' });
+  }
+  if (source.method !== 'fslsd' || source.models !== models) {
+    throw new FslsdError('INCOMPATIBLE_SOURCE', `This source face was encoded by method "${source.method}" with model set "${source.models}"; this swapper runs "fslsd" with "${models}". A W+ code means nothing to other networks.`, {
+      fix: 'Encode the source photo again with this swapper (encodeSource), or load the model set that encoded it.',
+    });
+  }
+}
+
+/**
+ * A hand-built TargetFace is checked like one from encodeTarget(): a bad one would otherwise
+ * reach onnxruntime and fail there with a message about tensor sizes.
+ * @throws FslsdError `INVALID_ARGUMENT`, `INVALID_IMAGE`, `INVALID_MASK`, `INVALID_LANDMARKS`
+ */
+function checkTargetFace(target: TargetFace): void {
+  const fix = 'Get a TargetFace from swapper.encodeTarget(), or pass { image, landmarks, mask } and let swap() encode it.';
+  if (!(target.wplus instanceof WPlus)) throw new FslsdError('INVALID_ARGUMENT', 'The target face has no W+ code (wplus must be a WPlus).', { fix });
+  const { image, mask } = target;
+  const values = 3 * CROP_SIZE * CROP_SIZE;
+  if (!image || image.width !== CROP_SIZE || image.height !== CROP_SIZE || !(image.data instanceof Float32Array) || image.data.length !== values) {
+    throw new FslsdError('INVALID_IMAGE', `The target face's image must be a planar float ${CROP_SIZE}x${CROP_SIZE} tensor of ${values} values; it is ${image?.width}x${image?.height} with ${image?.data?.length ?? 0} values.`, { fix });
+  }
+  if (!(mask instanceof Float32Array) || mask.length !== CROP_SIZE * CROP_SIZE) {
+    throw new FslsdError('INVALID_MASK', `The target face's mask must be a Float32Array of ${CROP_SIZE}x${CROP_SIZE} = ${CROP_SIZE * CROP_SIZE} values in [0, 1]; it has ${(mask as { length?: number } | undefined)?.length ?? 0}.`, { fix });
+  }
+  validateLandmarks(target.landmarks, 'target', LANDMARK_POINTS);
+}
+
+/**
  * Loads the networks and opens the stage sessions.
  * @throws ContractError when a model's inputs/outputs differ from its contract.
  * @throws FslsdError `MODEL_NOT_FOUND`, `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
@@ -241,6 +275,7 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   const defaultSplit = resolveLatentSplit(options.split);
   const defaultStrength = options.strength ?? 1;
   const useEditor = options.editor ?? true;
+  const models = modelSetId(options.models);
   const sessions = await openSessions(options);
   const [encodeSession, directionSession, editorSession, synthesisSession] = sessions;
   let disposed = false;
@@ -274,17 +309,17 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   }
 
   return {
-    models: options.models.name,
+    method: 'fslsd',
+    models,
     split: defaultSplit,
     async encodeSource(face, call) {
       const { wplus, landmarks } = await encodeFace(face, 'source', call, {});
-      return { kind: 'source', wplus, landmarks };
+      return createSourceFace({ wplus, landmarks, method: 'fslsd', models });
     },
     encodeTarget: (face, call) => encodeTarget(face, call),
     async swap(source, target, call = {}) {
-      if (source?.kind !== 'source' || !(source.wplus instanceof WPlus)) {
-        throw new FslsdError('INVALID_ARGUMENT', 'swap() needs a SourceFace as its first argument.', { fix: 'Get one from swapper.encodeSource() or sourceFaceFromJSON().' });
-      }
+      checkSourceFace(source, models);
+      if ((target as TargetFace)?.kind === 'target') checkTargetFace(target as TargetFace);
       const split = call.split === undefined ? defaultSplit : resolveLatentSplit(call.split);
       const strength = call.strength ?? defaultStrength;
       if (!Number.isFinite(strength)) throw new FslsdError('INVALID_ARGUMENT', `Direction strength must be finite, got ${strength}.`, { fix: 'Use 1 for the method as published.' });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FEATURE_SIZES, blendGraph, describeValue } from '../src/index.js';
+import { FEATURE_SIZES, blendGraph, describeValue } from '../src/graph.js';
 import { type Encoded, MASK_FILE, decode, loadFixture, maxAbsDifference, ort, randomFloats, readGrayPng, runModel, strided } from './helpers.js';
 
 type Outputs = Record<string, ort.Tensor>;

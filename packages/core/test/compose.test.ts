@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GraphPart, type ModelProto, composeModels } from '../src/index.js';
+import { type GraphPart, type ModelProto, composeModels } from '../src/graph.js';
 import { floatTensor, makeModel, node, valueInfo } from '../src/graph/onnx.js';
 import { caught, expectFslsd, ort, runModel } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downscaleGraph, imageToTensor, triangleTaps } from '../src/index.js';
+import { imageToTensor } from '../src/index.js';
+import { downscaleGraph, triangleTaps } from '../src/graph.js';
 import { SAMPLES_DIR, decode, loadFixture, maxAbsDifference, ort, randomFloats, readRgbPng, runModel, strided } from './helpers.js';
 
 async function downscale(data: Float32Array, size = 1024): Promise<Float32Array> {

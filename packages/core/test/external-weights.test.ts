@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXTERNAL_MIN_BYTES, decodeModel, encodeModel, externalizeWeights, inlineWeightBytes } from '../src/index.js';
+import { EXTERNAL_MIN_BYTES, decodeModel, encodeModel, externalizeWeights, inlineWeightBytes } from '../src/graph.js';
 import { TINY_DIR, ort } from './helpers.js';
 
 describe('externalizeWeights', () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ContractError, PARSER_CLASSES, checkParserContract, encodeModel, parserRegionGraph } from '../src/index.js';
+import { ContractError } from '../src/index.js';
+import { PARSER_CLASSES, checkParserContract, parserRegionGraph } from '../src/face.js';
+import { encodeModel } from '../src/graph.js';
 import { floatTensor, makeModel, node, valueInfo, type ModelProto } from '../src/graph/onnx.js';
 import { createFaceAnalyzer } from '../src/face/front-end.js';
 import { MODELS_DIR, ort, readRgbPng, runtime } from './helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeModel, float16Bits, floatTensor, makeModel, node, toFloat16, valueInfo } from '../src/index.js';
+import { encodeModel, float16Bits, floatTensor, makeModel, node, toFloat16, valueInfo } from '../src/graph.js';
 import { ort } from './helpers.js';
 
 describe('float16Bits', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LATENT_SPLITS, type LatentSplit, WPlus, createLatentSplit, fuseLatents } from '../src/index.js';
+import { LATENT_SPLITS, type LatentSplit, WPlus, createLatentSplit } from '../src/index.js';
+import { fuseLatents } from '../src/pipeline.js';
 import { caught, decode, expectFslsd, loadFixture, maxAbsDifference } from './helpers.js';
 
 // Synthetic values chosen so every sum below is exact in float32 (at most 24 significant bits):

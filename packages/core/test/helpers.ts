@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import { type ModelProto, type OrtRuntime, type RgbImage, FslsdError, encodeModel } from '../src/index.js';
+import { type OrtRuntime, type RgbImage, FslsdError } from '../src/index.js';
+import { type ModelProto, encodeModel } from '../src/graph.js';
 
 /** Root of packages/models (fixtures, samples, tiny set). */
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FIVE_POINT_INDICES, LANDMARK_POINTS, type Landmarks, NO_PIXEL, type Point, fivePointLandmarks, landmarkMapsGraph, landmarkPixelIndex, landmarkPixels,
-  validateLandmarks,
-} from '../src/index.js';
+import { FIVE_POINT_INDICES, LANDMARK_POINTS, type Landmarks, type Point, fivePointLandmarks, validateLandmarks } from '../src/index.js';
+import { landmarkPixelIndex, landmarkPixels } from '../src/pipeline.js';
+import { NO_PIXEL, landmarkMapsGraph } from '../src/graph.js';
 import { caught, expectFslsd, loadFixture, ort, runModel } from './helpers.js';
 
 describe('landmarkPixelIndex (official single-pixel convention)', () => {

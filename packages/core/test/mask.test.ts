@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultInnerMask, maskToTensor } from '../src/index.js';
+import { defaultInnerMask, maskToTensor } from '../src/pipeline.js';
 import { MASK_FILE, caught, expectFslsd, readGrayPng } from './helpers.js';
 
 describe('defaultInnerMask', () => {

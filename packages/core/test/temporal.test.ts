@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MovingAverage, OneEuroFilter, type Quad, checkStrength, quadJitter, secondDifferenceJitter, temporalFilters } from '../src/index.js';
+import { type Quad } from '../src/face.js';
+import { MovingAverage, OneEuroFilter, checkStrength, quadJitter, secondDifferenceJitter, temporalFilters } from '../src/video.js';
 
 /** A deterministic pseudo-random sequence in [-1, 1]. */
 function noise(n: number, seed = 7): number[] {

@@ -1,4 +1,5 @@
-import type { AnyModelId, ModelLoadOptions, ModelSet } from '@fslsd/core';
+import type { ModelLoadOptions, ModelSet } from '@fslsd/core';
+import type { AnyModelId } from '@fslsd/core/graph';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { checkIntegrity, sha256Hex } from './verify.js';
 

@@ -3,7 +3,8 @@
  * site): fetched with progress, sha256-verified, cached, returned as the bytes core's
  * createFaceAnalyzer takes.
  */
-import { FslsdError, type FaceModelFiles } from '@fslsd/core';
+import { FslsdError } from '@fslsd/core';
+import { type FaceModelFiles } from '@fslsd/core/face';
 import { type FaceModelId, parseFaceManifest } from './convert/face-manifest.js';
 import { type ModelCache, download, fetchManifest } from './url.js';
 import { sha256Hex } from './verify.js';

@@ -2,7 +2,8 @@
  * Model manifests: which files make a model set, with size, sha256, contract, licence and
  * provenance. Written by the Python exporter (`fslsd_reference.export`), read here.
  */
-import { type AnyModelId, FslsdError, MODEL_IDS, type ModelEntry, type ModelId, OPTIONAL_MODEL_IDS, type OptionalModelId } from '@fslsd/core';
+import { FslsdError, type ModelEntry } from '@fslsd/core';
+import { type AnyModelId, MODEL_IDS, type ModelId, OPTIONAL_MODEL_IDS, type OptionalModelId } from '@fslsd/core/graph';
 
 export const MANIFEST_FORMAT = 'fslsd-models/1';
 

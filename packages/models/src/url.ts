@@ -1,4 +1,6 @@
-import { FslsdError, type AnyModelId, type ModelLoadOptions, type ModelSet, throwIfAborted } from '@fslsd/core';
+import { FslsdError, type ModelLoadOptions, type ModelSet } from '@fslsd/core';
+import { throwIfAborted } from '@fslsd/core/pipeline';
+import { type AnyModelId } from '@fslsd/core/graph';
 import { type Manifest, manifestEntry, parseManifest } from './manifest.js';
 import { checkIntegrity, sha256Hex } from './verify.js';
 

@@ -3,7 +3,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FslsdError, MODEL_IDS, type ModelLoadProgress } from '@fslsd/core';
+import { FslsdError, type ModelLoadProgress } from '@fslsd/core';
+import { MODEL_IDS } from '@fslsd/core/graph';
 import { directoryCache, modelSetFromDirectory, tinyModelSet, tinyModelsDirectory } from '../src/node.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

@@ -9,10 +9,8 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  DESCRIPTOR_SIZE, type DetectedFace, FslsdError, IBUG_POINTS, type OrtRuntime, type Point, type RgbImage,
-  descriptorDistance, detectFaces, detectLandmarks68, faceDescriptor,
-} from '@fslsd/core';
+import { FslsdError, type OrtRuntime, type Point, type RgbImage } from '@fslsd/core';
+import { DESCRIPTOR_SIZE, type DetectedFace, IBUG_POINTS, descriptorDistance, detectFaces, detectLandmarks68, faceDescriptor } from '@fslsd/core/face';
 import { faceModelsDirectory, samplesDirectory } from '../src/node.js';
 import { type FaceApi, type Tf, loadFaceApi, readRgb } from './face-api-reference.js';
 

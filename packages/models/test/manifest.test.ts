@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FslsdError, MODEL_IDS } from '@fslsd/core';
+import { FslsdError } from '@fslsd/core';
+import { MODEL_IDS } from '@fslsd/core/graph';
 import { MANIFEST_FORMAT, manifestEntry, parseManifest } from '../src/index.js';
 import { tinyModelsDirectory } from '../src/node.js';
 

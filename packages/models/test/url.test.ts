@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FslsdError, MODEL_IDS, type ModelEntry, type ModelLoadProgress } from '@fslsd/core';
+import { FslsdError, type ModelEntry, type ModelLoadProgress } from '@fslsd/core';
+import { MODEL_IDS } from '@fslsd/core/graph';
 import { modelSetFromUrl } from '../src/index.js';
 import { directoryCache, modelSetFromUrlCached, tinyModelsDirectory } from '../src/node.js';
 

@@ -2,22 +2,22 @@
  * The `fslsd` command. Every command has --help; errors print one line naming the fix and
  * exit non-zero; the path of a written image is the last line on stdout.
  */
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import {
-  type Precision, FslsdError, MODEL_CONTRACTS, MODEL_IDS, type ModelProto, type ProgressEvent, type RgbImage, type SwapResult, checkModelContract, chooseFaces, decodeModel,
-  encodeSourcePhoto, resolveLatentSplit, swapPhoto, tensorToImage,
-} from '@fslsd/core';
+import { type Precision, FslsdError, type ProgressEvent, resolveLatentSplit } from '@fslsd/core';
+import { MODEL_CONTRACTS, MODEL_IDS, type ModelProto, checkModelContract, decodeModel } from '@fslsd/core/graph';
 import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import { createFaceAnalyzer } from './faces.js';
-import { readAlignedCrop, readImage, readMask, readPhoto, refuseExisting, writeImage } from './image-io.js';
+import { checkOutput, readImage, readMask, readPhoto, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
 import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
-import { createSwapper, resolveModelSet } from './swapper.js';
-import { probeVideo, swapVideo } from './video.js';
+import { createFaceSwapper } from './face-swapper.js';
+import { checkVideoOutput, probeVideo } from './video.js';
 
-const VERSION = '0.1.0';
+/** The installed package's version, so --version never disagrees with npm. */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const HELP: Record<string, string> = {
   main: `fslsd ${VERSION}: FSLSD face swapping (CVPR 2022) on onnxruntime-node
@@ -222,7 +222,8 @@ async function swapCommand(args: string[]): Promise<number> {
   const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'swap');
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
-  if (!values.force) for (const file of [out, sideOut]) if (file) await refuseExisting(file);
+  // The cheap checks first: both outputs' folders (and no overwrite without --force), before any decoding.
+  for (const file of [out, sideOut]) if (file) await checkOutput(file, { overwrite: Boolean(values.force) });
 
   const bar = createProgressBar(process.stderr, !values.quiet);
   const log = (message: string) => !values.quiet && process.stderr.write(`fslsd: ${message}\n`);
@@ -240,12 +241,10 @@ async function swapCommand(args: string[]): Promise<number> {
     }
   };
 
-  const modelsOption = values.models as string | undefined;
-  const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
+  const models = modelsFromOption(values.models as string | undefined);
   // One after the other, so the first problem in argument order is the one reported, every time.
-  const sourceImage = aligned ? await readAlignedCrop(values.source as string) : await readImage(values.source as string);
-  const targetPhoto = aligned ? { image: await readAlignedCrop(values.target as string) } : await readPhoto(values.target as string);
-  const targetImage = targetPhoto.image;
+  const sourcePhoto = await readPhoto(values.source as string);
+  const targetPhoto = await readPhoto(values.target as string);
   const referenceImage = values.reference ? await readImage(values.reference as string) : undefined;
   const sourceLandmarks = aligned ? await landmarksFor(values.source as string, values['source-landmarks'] as string | undefined, 'source') : undefined;
   const targetLandmarks = aligned ? await landmarksFor(values.target as string, values['target-landmarks'] as string | undefined, 'target') : undefined;
@@ -256,49 +255,45 @@ async function swapCommand(args: string[]): Promise<number> {
   const interrupt = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   const { signal } = controller;
-  const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
-  const swapper = await createSwapper({ models: modelSet, device, threads, precision, split, strength, editor: !values['no-editor'], onProgress, log, signal });
-  // A set exported with H3R carries its 106-point landmarker: use it unless --landmarker says otherwise.
-  const landmarker = (values.landmarker as string | undefined)
-    ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);
-  const analyzer = aligned
-    ? undefined
-    : await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker, parser: values.parser as string | undefined, device, threads, log });
+  const swapper = await createFaceSwapper({
+    models, device, precision, split: values.split as string | undefined, strength, editor: !values['no-editor'], signal, offline: Boolean(values.offline),
+    onProgress: (event) => (event.kind === 'warning' ? log(event.message) : onProgress(event)),
+    faces: { ...(values['face-models'] ? { models: path.resolve(values['face-models'] as string) } : {}), ...(values.landmarker ? { landmarker: values.landmarker as string } : {}), ...(values.parser ? { parser: values.parser as string } : {}) },
+    ...(threads ? { threads } : {}),
+  });
   try {
-    let result: SwapResult;
-    let image: RgbImage;
-    if (!analyzer) {
-      const source = await swapper.encodeSource({ image: sourceImage, landmarks: sourceLandmarks! }, { signal });
-      result = await swapper.swap(source, { image: targetImage, landmarks: targetLandmarks!, mask }, { signal });
-      image = tensorToImage(result.image);
-    } else {
-      bar.step('finding the source face', 0.4);
-      const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
-      let reference: Float32Array | undefined;
-      if (referenceImage) {
-        bar.step('describing the reference face', 0.55);
-        const [face] = await chooseFaces(await analyzer.detect(referenceImage, { signal, ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) }), {}, async () => new Float32Array(0), 'reference');
-        reference = await analyzer.describe(referenceImage, face!);
-      }
-      bar.step('finding the target face', 0.6);
-      const swapped = await swapPhoto(swapper, analyzer, source, targetImage, { signal, faceIndex, all: Boolean(values.all), reference, minScore, detectorSize });
-      log(`swapped ${swapped.faces.length} of ${swapped.detected.length} face(s) found in the target (E_le landmarks: ${analyzer.landmarkSource}; mask: ${analyzer.maskSource})`);
-      result = swapped.faces[0]!.result;
-      image = swapped.image;
+    const finding = { minScore, detectorSize };
+    bar.step('finding the source face', 0.4);
+    const source = aligned
+      ? await swapper.encodeSource(sourcePhoto.image, { aligned, landmarks: sourceLandmarks!, signal })
+      : await swapper.encodeSource(sourcePhoto.image, { signal, faceIndex: sourceFaceIndex, ...finding });
+    let reference: Float32Array | undefined;
+    if (referenceImage) {
+      bar.step('describing the reference face', 0.55);
+      reference = await swapper.describe(referenceImage, { signal, ...finding });
     }
+    bar.step('finding the target face', 0.6);
+    const result = aligned
+      ? await swapper.swap(source, targetPhoto.image, { aligned, landmarks: targetLandmarks!, ...(mask ? { mask } : {}), signal })
+      : await swapper.swap(source, targetPhoto.image, { signal, faceIndex, ...(values.all ? { all: true } : {}), reference, ...finding });
+    if (!aligned) log(`swapped ${result.faces.length} of ${result.detected.length} face(s) found in the target (E_le landmarks: ${result.faces[0]!.landmarkSource}; mask: ${result.faces[0]!.maskSource})`);
     bar.step('writing', 0.95);
-    if (sideOut) await writeImage(sideOut, tensorToImage(result.sideOutput));
-    const written = await writeImage(out, image, targetPhoto.icc ? { icc: targetPhoto.icc } : {});
-    bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${result.split.name}`);
-    if (swapper.models === 'tiny') log('the tiny set is untrained: the image shows the pipeline works, not a real swap (see README: converting the official checkpoints).');
+    if (sideOut) await writeImage(sideOut, result.faces[0]!.sideOutput);
+    const written = await writeImage(out, result.image, targetPhoto.icc && !aligned ? { icc: targetPhoto.icc } : {});
+    bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${resolveLatentSplit(values.split as string | undefined).name}`);
     if (sideOut) console.log(sideOut);
     console.log(written);
   } finally {
     process.off('SIGINT', interrupt);
     await swapper.dispose();
-    await analyzer?.dispose();
   }
   return 0;
+}
+
+/** --models: a folder (made absolute), an http(s) address, or the shipped tiny set when absent. */
+function modelsFromOption(option: string | undefined): string {
+  if (!option) return 'tiny';
+  return /^https?:\/\//i.test(option) ? option : path.resolve(option);
 }
 
 async function videoCommand(args: string[]): Promise<number> {
@@ -318,8 +313,8 @@ async function videoCommand(args: string[]): Promise<number> {
   const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'video');
   const smoothing = numberOption(values, 'smoothing', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1') ?? 0.6;
   const crf = numberOption(values, 'crf', 'video', (n) => Number.isInteger(n) && n >= 0 && n <= 51, 'an integer from 0 to 51');
-  const out = path.resolve(values.out as string);
-  if (!values.force) await refuseExisting(out);
+  // The cheap checks first: the output's container and folder, then the input, then the networks.
+  const out = await checkVideoOutput(values.out as string, { overwrite: Boolean(values.force) });
   const info = await probeVideo(values.target as string);
   const sourceImage = await readImage(values.source as string);
 
@@ -329,19 +324,18 @@ async function videoCommand(args: string[]): Promise<number> {
   const interrupt = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   const { signal } = controller;
-  const modelsOption = values.models as string | undefined;
-  const models = !modelsOption ? tinyModelsDirectory() : /^https?:\/\//i.test(modelsOption) ? modelsOption : path.resolve(modelsOption);
   bar.step('loading models', 0);
-  const modelSet = await resolveModelSet({ models, signal, offline: Boolean(values.offline) });
-  const swapper = await createSwapper({ models: modelSet, device, threads, precision, split, strength, editor: !values['no-editor'], log, signal });
-  const landmarker = (values.landmarker as string | undefined)
-    ?? (modelSet.entries.some((entry) => entry.id === 'landmarker-106') ? await modelSet.load('landmarker-106', { signal }) : undefined);
-  const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, landmarker, parser: values.parser as string | undefined, device, threads, log });
+  const swapper = await createFaceSwapper({
+    models: modelsFromOption(values.models as string | undefined), device, precision, split: values.split as string | undefined, strength, editor: !values['no-editor'], signal, offline: Boolean(values.offline),
+    onProgress: (event) => event.kind === 'warning' && log(event.message),
+    faces: { ...(values['face-models'] ? { models: path.resolve(values['face-models'] as string) } : {}), ...(values.landmarker ? { landmarker: values.landmarker as string } : {}), ...(values.parser ? { parser: values.parser as string } : {}) },
+    ...(threads ? { threads } : {}),
+  });
   try {
     bar.step('encoding the source face', 0);
-    const { source } = await encodeSourcePhoto(swapper, analyzer, sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
+    const source = await swapper.encodeSource(sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
     const started = performance.now();
-    const result = await swapVideo(swapper, analyzer, source, values.target as string, out, {
+    const result = await swapper.swapVideo(source, values.target as string, out, {
       signal, smoothing, faceIndex, minScore, detectorSize, overwrite: true, ...(crf !== undefined ? { crf } : {}),
       onFrame: (frame) => {
         const done = frame.index + 1;
@@ -353,12 +347,10 @@ async function videoCommand(args: string[]): Promise<number> {
     });
     const seconds = result.milliseconds.total / 1000;
     bar.done(`fslsd: ${result.frames} frames (${result.swappedFrames} with a face) in ${seconds.toFixed(1)} s, ${(result.frames / seconds).toFixed(2)} fps; smoothing ${smoothing}`);
-    if (swapper.models === 'tiny') log('the tiny set is untrained: the video shows the pipeline works, not a real swap.');
     console.log(result.file);
   } finally {
     process.off('SIGINT', interrupt);
     await swapper.dispose();
-    await analyzer.dispose();
   }
   return 0;
 }

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type FaceAnalyzer, type FaceModelFiles, FslsdError, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core';
+import { FslsdError } from '@fslsd/core';
+import { type FaceAnalyzer, type FaceModelFiles, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core/face';
 import { parseFaceManifest, sha256Hex } from '@fslsd/models';
 import { faceModelsDirectory } from '@fslsd/models/node';
 import { type Device, type DeviceChoice, chooseDevice, nodeRuntime, sessionOptionsFor } from './runtime.js';
@@ -21,8 +22,8 @@ export interface NodeFaceAnalyzerOptions {
   readonly landmarker?: string | Uint8Array;
   /** A face parser (BiSeNet contract: [1,3,512,512] -> [1,19,512,512]) for the inner-face mask: a path or bytes. */
   readonly parser?: string | Uint8Array;
-  /** Default `auto`. */
-  readonly device?: Device;
+  /** Default `auto`; a DeviceChoice already made (by createFaceSwapper) is used as it is. */
+  readonly device?: Device | DeviceChoice;
   readonly threads?: number;
   readonly log?: (message: string) => void;
 }
@@ -89,7 +90,7 @@ export async function readFaceModels(directory = faceModelsDirectory(), extra: {
 
 /** Opens the face front end on onnxruntime-node. */
 export async function createFaceAnalyzer(options: NodeFaceAnalyzerOptions = {}): Promise<NodeFaceAnalyzer> {
-  const device = await chooseDevice(options.device ?? 'auto', options.log);
+  const device = typeof options.device === 'object' ? options.device : await chooseDevice(options.device ?? 'auto', options.log);
   const models = await readFaceModels(options.models ?? faceModelsDirectory(), { landmarker: options.landmarker, parser: options.parser });
   const analyzer = await createCoreFaceAnalyzer({
     runtime: nodeRuntime,

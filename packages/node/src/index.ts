@@ -1,16 +1,27 @@
 /**
- * @fslsd/node: FSLSD face swapping in Node.js: onnxruntime-node (CPU, CUDA), sharp for images,
- * and the `fslsd` command.
+ * @fslsd/node: face swapping in Node.js on onnxruntime-node (CPU, CUDA), sharp for images,
+ * ffmpeg for video, and the `fslsd` command.
+ *
+ *   import { createFaceSwapper } from '@fslsd/node';
+ *   const swapper = await createFaceSwapper({ models: 'tiny' });
+ *   const result = await swapper.swap('alice.jpg', 'group.jpg');
+ *   await result.save('swapped.jpg');
+ *
+ * The stage-level pieces (aligned-crop swapper, face analyzer, runtime) are in `@fslsd/node/pipeline`.
  */
-export * from '@fslsd/core';
-export { createSwapper, resolveModelSet } from './swapper.js';
-export type { NodeSwapper, NodeSwapperOptions } from './swapper.js';
-export { chooseDevice, nodeRuntime, sessionOptionsFor, DEVICES } from './runtime.js';
+export { createFaceSwapper } from './face-swapper.js';
+export type { FaceSwapper, FaceSwapperOptions, FaceModelsOptions, ImageInput, SwapOptions, SwapResult, VideoOptions } from './face-swapper.js';
+export {
+  FslsdError, ContractError, AbortError, SourceFace, METHODS, SOURCE_FACE_FORMAT, LATENT_SPLITS, createLatentSplit, WPlus, CROP_SIZE, LANDMARK_POINTS, MISSING_POINT,
+  fivePointLandmarks, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE,
+} from '@fslsd/core';
+export type {
+  FslsdErrorCode, Method, SourceFaceJSON, ProgressEvent, StageName, Precision, RgbImage, MaskImage, Landmarks, Point, LatentSplit, LatentSplitName, FoundFace, Box,
+  FaceSwapResult, SwappedFaceResult, EncodeSourceOptions, FaceFinding, NetworkOptions, RequestOptions, ModelSet, VideoFrameResult,
+} from '@fslsd/core';
+export { DEVICES } from './runtime.js';
 export type { Device, DeviceChoice } from './runtime.js';
-export { readImage, readPhoto, readAlignedCrop, readMask, writeImage, PIXEL_LIMIT } from './image-io.js';
-export type { Photo, WriteOptions } from './image-io.js';
-export { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
-export { createFaceAnalyzer, readFaceModels } from './faces.js';
-export type { NodeFaceAnalyzer, NodeFaceAnalyzerOptions } from './faces.js';
-export { probeVideo, decodeVideo, swapVideo } from './video.js';
-export type { VideoInfo, SwapVideoOptions, SwapVideoResult } from './video.js';
+export { readImage, readPhoto, writeImage, PIXEL_LIMIT } from './image-io.js';
+export type { Photo, WriteOptions, EncodedImage } from './image-io.js';
+export { readLandmarks } from './landmarks-file.js';
+export type { SwapVideoOptions, SwapVideoResult, VideoInfo } from './video.js';

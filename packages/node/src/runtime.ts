@@ -1,8 +1,12 @@
 /**
  * onnxruntime-node, injected into @fslsd/core, and the choice of execution provider.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { FslsdError, type OrtRuntime, clampGraph, encodeModel } from '@fslsd/core';
+import { FslsdError, type OrtRuntime } from '@fslsd/core';
+import { clampGraph, encodeModel } from '@fslsd/core/graph';
 import type { InferenceSession } from 'onnxruntime-common';
 
 /** onnxruntime-node as core's runtime. */
@@ -23,8 +27,25 @@ export interface DeviceChoice {
 const CUDA_FIX =
   'CUDA needs an NVIDIA GPU, CUDA 12 + cuDNN 9, and onnxruntime-node installed with its CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 where the internet is reachable); use --device cpu otherwise.';
 
-/** Opens a one-node session on CUDA to see whether the provider really loads. */
+/** Where onnxruntime-node keeps its native libraries, or undefined when it cannot be found. */
+function bindingFolder(): string | undefined {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens a one-node session on CUDA to see whether the provider really loads. Without the CUDA
+ * provider library beside the binding (the npm package's default, CPU-only install) CUDA cannot
+ * load, and asking onnxruntime would print its raw "Failed to load library" line: that case is
+ * answered from the file system, quietly.
+ */
 async function probeCuda(): Promise<string | undefined> {
+  const folder = bindingFolder();
+  const hasLibrary = folder !== undefined && existsSync(folder) && readdirSync(folder, { recursive: true }).some((file) => String(file).endsWith('libonnxruntime_providers_cuda.so') || String(file).endsWith('onnxruntime_providers_cuda.dll'));
+  if (!hasLibrary) return 'onnxruntime-node was installed without its CUDA provider library';
   // A failed provider load is logged natively at error level before it is thrown; the thrown
   // message is what we report, so keep the native log quiet during the probe.
   const level = ort.env.logLevel;
@@ -40,6 +61,9 @@ async function probeCuda(): Promise<string | undefined> {
   }
 }
 
+/** One probe per process: the answer cannot change while the process runs. */
+let cudaProbe: Promise<string | undefined> | undefined;
+
 /**
  * Resolves a device name to execution providers.
  * @throws FslsdError `DEVICE_UNAVAILABLE` for `cuda` when CUDA cannot be used; `INVALID_ARGUMENT` for an unknown name.
@@ -49,7 +73,8 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
     throw new FslsdError('INVALID_ARGUMENT', `Unknown device "${device}".`, { fix: `Use one of ${DEVICES.join(', ')}.` });
   }
   if (device === 'cpu') return { device: 'cpu', executionProviders: ['cpu'] };
-  const problem = await probeCuda();
+  cudaProbe ??= probeCuda();
+  const problem = await cudaProbe;
   if (!problem) return { device: 'cuda', executionProviders: ['cuda', 'cpu'] };
   if (device === 'cuda') throw new FslsdError('DEVICE_UNAVAILABLE', `The CUDA execution provider is not available: ${problem.split('\n')[0]}.`, { fix: CUDA_FIX });
   log(`CUDA is not available (${problem.split('\n')[0]}); running on the CPU.`);

@@ -2,7 +2,8 @@
  * createSwapper() for Node: onnxruntime-node injected, CPU or CUDA chosen, the shipped tiny
  * model set by default.
  */
-import { type ModelSet, type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core';
+import { type ModelSet } from '@fslsd/core';
+import { type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
 import { modelSetFromDirectory, modelSetFromUrlCached, tinyModelSet } from '@fslsd/models/node';
 import { defaultCacheDirectory } from './cache.js';
 import { type Device, type DeviceChoice, chooseDevice, nodeRuntime, sessionOptionsFor } from './runtime.js';

@@ -8,10 +8,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  FslsdError, type FaceAnalyzer, type RgbImage, type SourceFace, type Swapper, type VideoFrameResult, type VideoSwapOptions, SYNTHETIC_LABEL, swapVideoFrames,
-  syntheticMediaXmp,
-} from '@fslsd/core';
+import { type FaceSwapper, type FrameSwapOptions, FslsdError, type RgbImage, type SourceFace, type VideoFrameResult, SYNTHETIC_LABEL, syntheticMediaXmp } from '@fslsd/core';
+import { checkOutput } from './image-io.js';
 
 /** What ffprobe says about a video. */
 export interface VideoInfo {
@@ -147,7 +145,7 @@ function dropAlpha(image: RgbImage): Uint8Array {
 }
 
 /** Options of {@link swapVideo}. */
-export interface SwapVideoOptions extends Omit<VideoSwapOptions, 'fps'> {
+export interface SwapVideoOptions extends Omit<FrameSwapOptions, 'fps'> {
   /** x264 quality, 0 (lossless) .. 51; default 18 (visually lossless). */
   readonly crf?: number;
   /** Overwrite an existing output. Default true for the library; the CLI asks for --force. */
@@ -166,23 +164,34 @@ export interface SwapVideoResult {
   readonly milliseconds: { readonly total: number; readonly frontEnd: number; readonly networks: number; readonly paste: number };
 }
 
+/** Video containers fslsd writes. */
+const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv'];
+
+/**
+ * The cheap checks of a video output path: a container fslsd writes, a writable folder, and no
+ * existing file unless overwriting.
+ * @throws FslsdError `INVALID_ARGUMENT`, `IO`
+ */
+export async function checkVideoOutput(output: string, options: { readonly overwrite?: boolean } = {}): Promise<string> {
+  const extension = path.extname(output).toLowerCase();
+  if (!VIDEO_EXTENSIONS.includes(extension)) {
+    throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" videos: ${output}.`, { fix: 'End the output name with .mp4, .mov or .mkv.' });
+  }
+  return checkOutput(output, options);
+}
+
 /**
  * Swaps `source` onto the face in every frame of `input` and writes `output` (H.264 in the
  * container the extension names, audio copied as AAC), labelled as a synthetic face swap in its
  * metadata. The source face is encoded once by the caller.
  */
-export async function swapVideo(swapper: Swapper, analyzer: FaceAnalyzer, source: SourceFace, input: string, output: string, options: SwapVideoOptions = {}): Promise<SwapVideoResult> {
+export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input: string, output: string, options: SwapVideoOptions = {}): Promise<SwapVideoResult> {
   const started = performance.now();
+  // The cheap checks first: the output's name and folder, before ffprobe and the networks.
+  const target = await checkVideoOutput(output, options);
+  const extension = path.extname(target).toLowerCase();
   const info = await probeVideo(input);
   needFfmpeg('ffmpeg');
-  const target = path.resolve(output);
-  const extension = path.extname(target).toLowerCase();
-  if (!['.mp4', '.mov', '.mkv'].includes(extension)) {
-    throw new FslsdError('INVALID_ARGUMENT', `Cannot write "${extension || 'no extension'}" videos: ${output}.`, { fix: 'End the output name with .mp4, .mov or .mkv.' });
-  }
-  if (options.overwrite === false && (await stat(target).then(() => true, () => false))) {
-    throw new FslsdError('IO', `${output} exists.`, { fix: 'Choose another name, or pass --force to overwrite it.' });
-  }
   const temporary = path.join(path.dirname(target), `.${path.basename(target, extension)}.${randomBytes(6).toString('hex')}.partial${extension}`);
   const crf = options.crf ?? 18;
   const label = `${SYNTHETIC_LABEL} (IPTC DigitalSourceType trainedAlgorithmicMedia)`;
@@ -212,7 +221,8 @@ export async function swapVideo(swapper: Swapper, analyzer: FaceAnalyzer, source
     const write = (data: Uint8Array) => new Promise<void>((resolve, reject) => {
       stdin.write(data, (error) => (error ? reject(new FslsdError('IO', `ffmpeg (encoding) refused a frame: ${error.message}.`, { cause: error })) : resolve()));
     });
-    for await (const frame of swapVideoFrames(swapper, analyzer, source, decodeVideo(input, info, { signal }), { ...options, fps: info.fps })) {
+    const { crf: _crf, overwrite: _overwrite, onFrame: _onFrame, ...frameOptions } = options;
+    for await (const frame of swapper.swapFrames(source, decodeVideo(input, info, { signal }), { ...frameOptions, fps: info.fps })) {
       spent.frontEnd += frame.timings.frontEnd;
       spent.networks += frame.timings.networks;
       spent.paste += frame.timings.paste;

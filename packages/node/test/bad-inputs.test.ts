@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FslsdError, type RgbImage, encodeSourcePhoto, resolveLatentSplit, swapPhoto, temporalFilters } from '@fslsd/core';
+import { FslsdError, type RgbImage, resolveLatentSplit } from '@fslsd/core';
+import { temporalFilters } from '@fslsd/core/video';
 import { faceModelsDirectory, packageDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import {
-  type NodeFaceAnalyzer, type NodeSwapper, chooseDevice, createFaceAnalyzer, createSwapper, probeVideo, readImage, readPhoto, writeImage,
-} from '../src/index.js';
+  type NodeFaceAnalyzer, type NodeSwapper, chooseDevice, createFaceAnalyzer, createSwapper, encodeSourcePhoto, probeVideo, swapPhoto, readImage, readPhoto, writeImage,
+} from './sdk.js';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

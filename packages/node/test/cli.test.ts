@@ -11,9 +11,9 @@ import sharp from 'sharp';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '@fslsd/core';
+import { decodeModel, encodeModel } from '@fslsd/core/graph';
 import { samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
-import { DIGITAL_SOURCE_TYPE } from '../src/index.js';
+import { DIGITAL_SOURCE_TYPE } from './sdk.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const work = mkdtempSync(path.join(tmpdir(), 'fslsd-cli-'));

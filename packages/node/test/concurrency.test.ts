@@ -4,9 +4,10 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SourceFace, type SwapResult, type TargetFace, encodeSourcePhoto } from '@fslsd/core';
+import { type SourceFace } from '@fslsd/core';
+import { type SwapResult, type TargetFace } from '@fslsd/core/pipeline';
 import { packageDirectory } from '@fslsd/models/node';
-import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, readImage } from '../src/index.js';
+import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, encodeSourcePhoto, readImage } from './sdk.js';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 let swapper: NodeSwapper;

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplesDirectory } from '@fslsd/models/node';
-import { type NodeSwapper, type SwapResult, createSwapper, readAlignedCrop, readLandmarks } from '../src/index.js';
+import type { SwapResult } from '@fslsd/core/pipeline';
+import { type NodeSwapper, createSwapper, readAlignedCrop, readLandmarks } from './sdk.js';
 
 const face = async (name: string) => {
   const file = path.join(samplesDirectory(), name);

@@ -10,11 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type FaceAnalyzer, type OrtRuntime, type RgbImage, applyAffine, createFaceAnalyzer as createCoreFaceAnalyzer, encodeSourcePhoto, pasteBack, swapPhoto,
-} from '@fslsd/core';
+import { type OrtRuntime, type RgbImage } from '@fslsd/core';
+import { type FaceAnalyzer, applyAffine, createFaceAnalyzer as createCoreFaceAnalyzer, pasteBack } from '@fslsd/core/face';
 import { packageDirectory } from '@fslsd/models/node';
-import { createFaceAnalyzer, createSwapper, readFaceModels, readImage, type NodeSwapper } from '../src/index.js';
+import { createFaceAnalyzer, createSwapper, encodeSourcePhoto, readFaceModels, readImage, swapPhoto, type NodeSwapper } from './sdk.js';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 const astronautFile = path.join(photos, 'astronaut.png');
@@ -133,10 +132,10 @@ describe('swapping on photos', () => {
     expect([result.image.width, result.image.height, result.image.channels]).toEqual([512, 512, 3]);
     const changed = changedPixels(astronaut, result.image);
     expect(changed.length).toBeGreaterThan(3000);
-    const { face } = result.faces[0]!;
-    const inner = face.masks.inner;
+    const face = result.faces[0]!;
+    const inner = face.masks!.inner;
     const insideDilated = (p: number): boolean => {
-      const [u, v] = applyAffine(face.toCrop, p % 512, Math.floor(p / 512));
+      const [u, v] = applyAffine(face.toCrop!, p % 512, Math.floor(p / 512));
       const u0 = Math.floor(u);
       const v0 = Math.floor(v);
       for (const [du, dv] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {

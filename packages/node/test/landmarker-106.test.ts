@@ -11,12 +11,13 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  ContractError, type RgbImage, createFaceAnalyzer as createCoreFaceAnalyzer, downscaleCrop, encodeModel,
-} from '@fslsd/core';
+import { ContractError, type RgbImage } from '@fslsd/core';
+import { createFaceAnalyzer as createCoreFaceAnalyzer, downscaleCrop } from '@fslsd/core/face';
+import { encodeModel } from '@fslsd/core/graph';
 import { fixturesDirectory, packageDirectory, samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
-import { makeModel, node, valueInfo, floatTensor, type OrtRuntime } from '@fslsd/core';
-import { readFaceModels, readImage } from '../src/index.js';
+import { type OrtRuntime } from '@fslsd/core';
+import { makeModel, node, valueInfo, floatTensor } from '@fslsd/core/graph';
+import { readFaceModels, readImage } from './sdk.js';
 
 interface Fixture {
   model: { file: string; outputs: { shape: number[] }[] };

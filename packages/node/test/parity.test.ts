@@ -2,11 +2,13 @@
  * Numerical parity: the TypeScript pipeline on onnxruntime-node against the PyTorch reference,
  * on the shipped tiny set and the two sample crops.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SessionRunEvent, type SourceFace, type SwapResult, type TargetFace } from '@fslsd/core';
+import { type SourceFace } from '@fslsd/core';
+import { type SessionRunEvent, type SwapResult, type TargetFace } from '@fslsd/core/pipeline';
 import { samplesDirectory } from '@fslsd/models/node';
-import { createSwapper, readAlignedCrop, readMask } from '../src/index.js';
+import { createSwapper, readAlignedCrop, readMask } from './sdk.js';
 import { type ParityFixture, count, decode, loadFixture, maxAbsDifference, mean, parityFixturesDirectory, parityModelsDirectory, patch, strided } from './fixture.js';
 
 /**
@@ -50,6 +52,8 @@ describe('parity with the PyTorch reference (tiny set, CPU)', () => {
   afterAll(() => {
     const rows = Object.entries(measured).map(([name, error]) => `${name} ${error.toExponential(2)}`);
     console.log(`parity max abs errors (tolerances ${JSON.stringify(TOLERANCE)}): ${rows.join(', ')}`);
+    // `pnpm bench` runs this file against the full-size export and reads the figures back.
+    if (process.env.FSLSD_PARITY_REPORT) writeFileSync(process.env.FSLSD_PARITY_REPORT, `${JSON.stringify({ tolerance: TOLERANCE, measured }, null, 2)}\n`);
   });
 
   it('encodes both faces to the reference W+ codes', () => {
@@ -84,7 +88,7 @@ describe('parity with the PyTorch reference (tiny set, CPU)', () => {
     });
   }
 
-  it('is exercised: y_f really reaches the clamp, and the two faces are far apart in W+', () => {
+  it('is exercised: y_f really reaches the clamp, and the two faces are far apart in W+ (tiny set property)', () => {
     // The decoder's raw output exceeds [-1, 1] on this set, so a pipeline without the clamp fails.
     expect(fixture.outputs.image.stats.atUpper).toBeGreaterThan(1000);
     expect(fixture.outputs.image.stats.max).toBe(1);
@@ -139,7 +143,7 @@ describe('the defaults are the method: no options at all (tiny set, CPU)', () =>
     }
   });
 
-  it('reacts to its input: another source moves direction, latent and image by 100x their tolerances', () => {
+  it('reacts to its input: another source moves direction, latent and image by 100x their tolerances (tiny set property)', () => {
     const first = fixture.outputs;
     const second = fixture.defaults.outputs;
     expect(maxAbsDifference(decode(first.direction), decode(second.direction))).toBeGreaterThanOrEqual(SEPARATION * TOLERANCE.direction);

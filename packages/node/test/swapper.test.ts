@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProgressEvent, sourceFaceFromJSON, sourceFaceToJSON } from '@fslsd/core';
 import { samplesDirectory } from '@fslsd/models/node';
-import { type NodeSwapper, createSwapper, readAlignedCrop, readLandmarks } from '../src/index.js';
+import { type NodeSwapper, createSwapper, readAlignedCrop, readLandmarks } from './sdk.js';
 
 const face = async (name: string) => {
   const file = path.join(samplesDirectory(), name);

@@ -11,12 +11,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RgbImage, FaceTracker, alignmentPointsFrom68, encodeSourcePhoto, ffhqQuad, quadJitter, swapVideoFrames } from '@fslsd/core';
+import { skipWithout } from '../../../scripts/skips.mjs';
+import { type RgbImage } from '@fslsd/core';
+import { alignmentPointsFrom68, ffhqQuad } from '@fslsd/core/face';
+import { FaceTracker, quadJitter, swapVideoFrames } from '@fslsd/core/video';
 import { packageDirectory } from '@fslsd/models/node';
-import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, decodeVideo, probeVideo, readImage } from '../src/index.js';
+import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, decodeVideo, encodeSourcePhoto, probeVideo, readImage } from './sdk.js';
 
-const hasFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
-if (!hasFfmpeg && process.env.FSLSD_REQUIRE_VIDEO === '1') throw new Error('The video tests need ffmpeg (apt-get install ffmpeg).');
+const skipVideo = skipWithout(spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0, {
+  group: 'video tests (fslsd video, ffmpeg)',
+  missing: 'ffmpeg not found',
+  fix: 'apt-get install ffmpeg',
+  require: 'FSLSD_REQUIRE_VIDEO',
+});
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -60,7 +67,7 @@ function probe(file: string): { frames: number; width: number; height: number; d
   };
 }
 
-describe.skipIf(!hasFfmpeg)('fslsd video', () => {
+describe.skipIf(skipVideo)('fslsd video', () => {
   const clip = path.join(work, 'clip.mp4');
   let analyzer: NodeFaceAnalyzer;
   let swapper: NodeSwapper;

@@ -3,7 +3,8 @@
  * fetched from a static copy of `@fslsd/models/faces/` (verified, cached), on onnxruntime-web.
  */
 import * as ort from 'onnxruntime-web';
-import { type FaceAnalyzer, type FaceModelFiles, type OrtRuntime, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core';
+import { type OrtRuntime } from '@fslsd/core';
+import { type FaceAnalyzer, type FaceModelFiles, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core/face';
 import { type FaceModelProgress, faceModelsFromUrl } from '@fslsd/models';
 import { cacheStorageModelCache } from './cache.js';
 import { type Backend, chooseBackend } from './swapper.js';

@@ -1,8 +1,15 @@
 /**
- * @fslsd/web: FSLSD face swapping in the browser, on onnxruntime-web (WebGPU first, WASM
- * fallback), with models fetched, verified and cached, and a Web Worker binding.
+ * @fslsd/web: face swapping in the browser, on onnxruntime-web (WebGPU first, WASM fallback),
+ * with models fetched, verified and cached, and a Web Worker binding.
  */
-export * from '@fslsd/core';
+export {
+  FslsdError, ContractError, AbortError, SourceFace, METHODS, SOURCE_FACE_FORMAT, LATENT_SPLITS, createLatentSplit, WPlus, CROP_SIZE, LANDMARK_POINTS, MISSING_POINT,
+  fivePointLandmarks, tensorToImage, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE,
+} from '@fslsd/core';
+export type {
+  FslsdErrorCode, Method, SourceFaceJSON, ProgressEvent, StageName, Precision, RgbImage, ImageTensor, MaskImage, Landmarks, Point, LatentSplit, LatentSplitName,
+  FoundFace, Box, ModelSet, VideoFrameResult,
+} from '@fslsd/core';
 export { createSwapper, chooseBackend, choosePrecision } from './swapper.js';
 export type { Backend, WebPrecision, WebSwapper, WebSwapperOptions } from './swapper.js';
 export { exposeSwapper, connectSwapper } from './worker.js';

@@ -3,7 +3,8 @@
  * WASM otherwise, models fetched with progress, sha256-verified and cached.
  */
 import * as ort from 'onnxruntime-web';
-import { FslsdError, type ModelSet, type OrtRuntime, type Precision, type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core';
+import { FslsdError, type ModelSet, type OrtRuntime, type Precision } from '@fslsd/core';
+import { type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
 import { modelSetFromUrl } from '@fslsd/models';
 import { cacheStorageModelCache } from './cache.js';
 

@@ -4,7 +4,8 @@
  * Runs on the page (it needs a video element); the networks stay in the worker. The audio track
  * is not carried over in this version: the WebM has video only.
  */
-import { FslsdError, SYNTHETIC_LABEL, type SourceFaceJSON, throwIfAborted } from '@fslsd/core';
+import { FslsdError, SYNTHETIC_LABEL, type SourceFaceJSON } from '@fslsd/core';
+import { throwIfAborted } from '@fslsd/core/pipeline';
 import type { RemoteSwapper } from './worker.js';
 import { type WebmFrame, writeWebm } from './webm.js';
 

@@ -9,10 +9,9 @@
  * Images are decoded on the calling side and their pixels transferred, results come back as
  * transferred Float32Arrays; source faces cross as their JSON form.
  */
-import {
-  type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type Precision, type ProgressEvent, type RgbImage, type SourceFaceJSON,
-  type StageName, type SwapOptions, type VideoFrameResult, WPlus, encodeSourcePhoto, sourceFaceFromJSON, sourceFaceToJSON, swapPhoto, swapVideoFrames,
-} from '@fslsd/core';
+import { type Box, FslsdError, type FslsdErrorCode, type FoundFace, type ImageTensor, type Landmarks, type Point, type Precision, type ProgressEvent, type RgbImage, type SourceFaceJSON, type StageName, type VideoFrameResult, WPlus, composeFaceSwapper, sourceFaceFromJSON, sourceFaceToJSON } from '@fslsd/core';
+import { type SwapOptions } from '@fslsd/core/pipeline';
+import { swapVideoFrames } from '@fslsd/core/video';
 import { type WebFaceAnalyzer, createFaceAnalyzer } from './faces.js';
 import { type ImageInput, toPhoto, toRgbImage } from './images.js';
 import { type WebSwapper, type WebSwapperOptions, createSwapper } from './swapper.js';
@@ -157,20 +156,23 @@ export function exposeSwapper(port: Port): void {
         const value = { image: result.image, sideOutput: result.sideOutput, latent: result.latent.data, split: result.split.name, timings: result.timings };
         port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer, result.sideOutput.data.buffer]);
       } else if (request.type === 'encodeSourcePhoto') {
-        const { source, face } = await encodeSourcePhoto(need(), needFaces(), request.image, { ...(request.faceIndex !== undefined ? { faceIndex: request.faceIndex } : {}), onProgress: progress });
-        port.postMessage({ id: request.id, type: 'ok', value: { source: sourceFaceToJSON(source), face: remoteFace(face.face) } } satisfies Reply);
+        const photo = composeFaceSwapper(need(), needFaces());
+        const faceIndex = request.faceIndex ?? 0;
+        const source = await photo.encodeSource(request.image, { faceIndex, onProgress: progress });
+        const face = (await needFaces().detect(request.image))[faceIndex]!;
+        port.postMessage({ id: request.id, type: 'ok', value: { source: sourceFaceToJSON(source), face: remoteFace(face) } } satisfies Reply);
       } else if (request.type === 'swapPhoto') {
-        const result = await swapPhoto(need(), needFaces(), sourceFaceFromJSON(request.source), request.image, { ...request.choice, ...request.options, onProgress: progress });
-        const first = result.faces[0]!.result;
+        const result = await composeFaceSwapper(need(), needFaces()).swap(sourceFaceFromJSON(request.source), request.image, { ...request.choice, ...request.options, onProgress: progress });
+        const first = result.faces[0]!;
         const value: RemotePhotoResult = {
           image: result.image,
-          sideOutput: first.sideOutput,
-          crop: first.image,
-          swapped: result.faces.map((f) => remoteFace(f.face.face)),
+          sideOutput: first.networkOutput.sideOutput,
+          crop: first.networkOutput.image,
+          swapped: result.faces.map((f) => remoteFace(f.face!)),
           detected: result.detected.map(remoteFace),
           timings: first.timings,
         };
-        port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer as ArrayBuffer, first.sideOutput.data.buffer, first.image.data.buffer]);
+        port.postMessage({ id: request.id, type: 'ok', value } satisfies Reply, [result.image.data.buffer as ArrayBuffer, first.networkOutput.sideOutput.data.buffer, first.networkOutput.image.data.buffer]);
       } else if (request.type === 'videoStart') {
         await video?.frames.return(undefined);
         const queue = new FrameQueue();

@@ -13,8 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceAnalyzer, createSwapper, encodeSourcePhoto, readImage, swapPhoto } from '@fslsd/node';
+import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, readImage } from '@fslsd/node';
 import sharp from 'sharp';
+import { skipWithout } from '../../../scripts/skips.mjs';
 import { packageDirectory } from '@fslsd/models/node';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
@@ -22,8 +23,13 @@ const photos = path.join(packageDirectory(), 'assets', 'photos');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const site = path.join(root, 'examples', 'web', 'dist');
 const executable = process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(executable) && existsSync(path.join(site, 'index.html'));
-if (!available && process.env.FSLSD_REQUIRE_BROWSER === '1') throw new Error(`Browser tests need ${executable} and a built examples/web (pnpm build).`);
+const hasChromium = existsSync(executable);
+const skipBrowser = skipWithout(hasChromium && existsSync(path.join(site, 'index.html')), {
+  group: 'browser tests (examples/web in Chromium)',
+  missing: hasChromium ? 'examples/web is not built' : `no Chromium at ${executable}`,
+  fix: hasChromium ? 'pnpm build' : 'apt-get install chromium, or set FSLSD_CHROMIUM',
+  require: 'FSLSD_REQUIRE_BROWSER',
+});
 
 const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
 
@@ -66,7 +72,7 @@ interface DemoState {
   video?: { status: string; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
 }
 
-describe.skipIf(!available)('examples/web in Chromium', () => {
+describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
   let server: Server;
   let browser: Browser;
   let base = '';
@@ -81,13 +87,11 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
       args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
     });
     // The same swap in Node: Hopper's face into the astronaut photo, front end included.
-    const swapper = await createSwapper({ device: 'cpu' });
-    const analyzer = await createFaceAnalyzer({ device: 'cpu' });
-    const { source } = await encodeSourcePhoto(swapper, analyzer, await readImage(path.join(photos, 'hopper.jpg')));
-    const result = await swapPhoto(swapper, analyzer, source, await readImage(path.join(photos, 'astronaut.png')));
+    const swapper = await createFaceSwapper({ models: 'tiny', device: 'cpu', onProgress: () => {} });
+    const source = await swapper.encodeSource(await readImage(path.join(photos, 'hopper.jpg')));
+    const result = await swapper.swap(source, await readImage(path.join(photos, 'astronaut.png')));
     await swapper.dispose();
-    await analyzer.dispose();
-    const crop = result.faces[0]!.result.image;
+    const crop = result.faces[0]!.networkOutput.image;
     const plane = 1024 * 1024;
     const sample: number[] = [];
     for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) sample.push(crop.data[c * plane + y * 1024 + x]!);
@@ -151,7 +155,12 @@ describe.skipIf(!available)('examples/web in Chromium', () => {
   // WebGPU runs on SwiftShader here (a CPU emulation): right for correctness, but the first run
   // compiles every shader, and a 1024^2 swap takes several minutes on 2 cores. CI runs it;
   // FSLSD_SKIP_WEBGPU=1 leaves it out of a local run.
-  const backends = process.env.FSLSD_SKIP_WEBGPU === '1' ? (['wasm'] as const) : (['wasm', 'webgpu'] as const);
+  const skipWebGpu = skipWithout(process.env.FSLSD_SKIP_WEBGPU !== '1', {
+    group: 'WebGPU swap in Chromium (SwiftShader)',
+    missing: 'FSLSD_SKIP_WEBGPU=1 was set',
+    fix: 'unset FSLSD_SKIP_WEBGPU to run it, about 8 minutes',
+  });
+  const backends = skipWebGpu ? (['wasm'] as const) : (['wasm', 'webgpu'] as const);
   for (const backend of backends) {
     it(`swaps the bundled photos on ${backend} and matches the Node pipeline`, { timeout: backend === 'webgpu' ? 40 * 60_000 : 300_000 }, async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

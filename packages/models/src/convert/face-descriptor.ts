@@ -6,7 +6,7 @@
  *      to a square around its centre and resized to 150).
  * Out: `descriptor` float32[1, 128], the face descriptor (compare with Euclidean distance).
  */
-import { type ModelProto } from '@fslsd/core';
+import { type ModelProto } from '@fslsd/core/graph';
 import { GraphBuilder, type Value, valueInfo } from './graph-builder.js';
 import { FACE_MEAN_RGB, samePads } from './face-landmarks-68.js';
 import type { Weight } from './tfjs-weights.js';

@@ -8,7 +8,7 @@
  *      objectness), undecoded, channel = anchor * 5 + field, exactly the numbers face-api's
  *      network produces (transposed from its NHWC to NCHW).
  */
-import { type ModelProto } from '@fslsd/core';
+import { type ModelProto } from '@fslsd/core/graph';
 import { GraphBuilder, type Value, valueInfo } from './graph-builder.js';
 import type { Weight } from './tfjs-weights.js';
 

@@ -7,7 +7,7 @@
  * Out: `landmarks` float32[1, 136]: x0, y0, x1, y1, ... relative to the 112x112 input
  *      (0..1 inside it), the raw network output before face-api removes the padding.
  */
-import { type ModelProto } from '@fslsd/core';
+import { type ModelProto } from '@fslsd/core/graph';
 import { GraphBuilder, type Pads, type Value, samePadding, valueInfo } from './graph-builder.js';
 import type { Weight } from './tfjs-weights.js';
 

@@ -3,10 +3,7 @@
  * activations, HWIO filters) into ONNX operators (NCHW activations, OIHW filters) and keeps
  * track of names, initializers and static shapes.
  */
-import {
-  type AttributeValue, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
-  floatTensor, makeModel, node, onnxProto, valueInfo,
-} from '@fslsd/core';
+import { type AttributeValue, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto, floatTensor, makeModel, node, onnxProto, valueInfo } from '@fslsd/core/graph';
 import type { Weight } from './tfjs-weights.js';
 
 /** Where ONNX puts the padding of a spatial operator: [top, left, bottom, right]. */
