@@ -21,7 +21,7 @@ import type { WPlus } from './latent/wplus.js';
 import type { MaskImage } from './mask/inner-mask.js';
 import type { Method, SourceFace } from './source-face.js';
 import type { ProgressEvent, StageName, Swapper } from './swapper.js';
-import { type VideoFrameResult, swapVideoFrames } from './video/video-swap.js';
+import { type FaceTrackOptions, type VideoFrameResult, swapVideoFrames } from './video/video-swap.js';
 
 /** Cancellation and progress, accepted by every call. */
 export interface RequestOptions {
@@ -115,18 +115,8 @@ export interface FaceSwapResult {
   readonly timings: Readonly<{ total: number; frontEnd: number } & Partial<Record<StageName, number>>>;
 }
 
-/** Options of {@link FaceSwapper.swapFrames}. */
-export interface FrameSwapOptions extends NetworkOptions {
-  /** Frames per second of the stream (the landmark filter works in seconds). */
-  readonly fps: number;
-  /** Temporal smoothing in [0, 1]; 0 is off. Default 0.6. */
-  readonly smoothing?: number;
-  /** Track face N of the first frame with a face (0 = largest). */
-  readonly faceIndex?: number;
-  readonly minScore?: number;
-  readonly detectorSize?: number;
-  readonly signal?: AbortSignal;
-}
+/** Options of {@link FaceSwapper.swapFrames}: the tracker's (fps, smoothing, which face) and the networks'. */
+export interface FrameSwapOptions extends FaceTrackOptions, NetworkOptions {}
 
 /** A method's networks and the face front end, working on decoded images. */
 export interface FaceSwapper {
