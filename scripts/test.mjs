@@ -45,6 +45,10 @@ else if (installed === 'not-allowed') {
 log('type-checking sources and tests (pnpm -r typecheck)...');
 const typecheck = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'typecheck'], { stdio: 'inherit' });
 if (typecheck !== 0) finish(typecheck);
+// The public surface must match the reviewed API reports in api/ (API Extractor).
+log('checking the public API against api/*.api.md...');
+const api = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'api-report.mjs'), '--check'], { cwd: ROOT, stdio: 'inherit', env: childEnv({}) });
+if (api.status !== 0) finish(api.status ?? 1);
 log('running tests (pnpm -r test)...');
 const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...process.argv.slice(2)], {
   stdio: 'inherit',

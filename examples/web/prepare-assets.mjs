@@ -1,16 +1,18 @@
-// Copies the tiny model set, the face models and the sample photos from @fslsd/models into
-// public/, where the app serves them as static files (public/ is generated, not committed).
+// Puts what the app serves as static files into public/ (generated, not committed): the face
+// models and the tiny model set through @fslsd/web's own fslsd-web-assets command (what an app
+// of yours runs too), and the sample photos from @fslsd/models.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const models = path.dirname(createRequire(import.meta.url).resolve('@fslsd/models/package.json'));
-const copy = (from, to, keep) => {
-  mkdirSync(to, { recursive: true });
-  for (const name of readdirSync(from).filter(keep)) cpSync(path.join(from, name), path.join(to, name));
-};
-copy(path.join(models, 'tiny'), path.join(here, 'public', 'models', 'tiny'), (n) => n.endsWith('.onnx') || n === 'manifest.json');
-copy(path.join(models, 'faces'), path.join(here, 'public', 'models', 'faces'), (n) => n.endsWith('.onnx') || n === 'manifest.json');
-copy(path.join(models, 'assets', 'photos'), path.join(here, 'public', 'photos'), (n) => n.endsWith('.png') || n.endsWith('.jpg'));
+const require = createRequire(import.meta.url);
+const web = path.dirname(require.resolve('@fslsd/web/package.json'));
+const assets = spawnSync(process.execPath, [path.join(web, 'bin', 'fslsd-web-assets.mjs'), path.join(here, 'public')], { stdio: 'inherit' });
+if (assets.status !== 0) process.exit(assets.status ?? 1);
+const models = path.dirname(require.resolve('@fslsd/models/package.json'));
+const photos = path.join(models, 'assets', 'photos');
+mkdirSync(path.join(here, 'public', 'photos'), { recursive: true });
+for (const name of readdirSync(photos).filter((n) => n.endsWith('.png') || n.endsWith('.jpg'))) cpSync(path.join(photos, name), path.join(here, 'public', 'photos', name));

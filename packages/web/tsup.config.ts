@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // worker-entry is its own file: index.js starts it with new Worker(new URL('./worker-entry.js', import.meta.url)).
+  entry: ['src/index.ts', 'src/pipeline.ts', 'src/worker-entry.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,7 +1,12 @@
-// The demo page: pick a source and a target photo (or keep the bundled ones), swap in a worker on
-// WebGPU or WASM (faces found, aligned, swapped, pasted back), show y_s, the swapped crop and
-// the result photo, and offer the labelled PNG.
-import { type ProgressEvent, type RemoteSwapper, type SourceFaceJSON, connectSwapper, swapVideo, toImageData, toPngBlob, videoSupport } from '@fslsd/web';
+// The demo page: pick a source and a target photo (or keep the bundled ones), swap on WebGPU or
+// WASM (faces found, aligned, swapped, pasted back in the worker @fslsd/web ships: this app has
+// no worker file of its own), show y_s, the swapped crop and the result photo, and offer the
+// labelled PNG.
+import * as fslsd from '@fslsd/web';
+import { type ProgressEvent, type SourceFace, type WebFaceSwapper, createFaceSwapper, toImageData, videoSupport } from '@fslsd/web';
+
+// The SDK on window, for the devtools console and the end-to-end tests.
+(window as unknown as { fslsd: typeof fslsd }).fslsd = fslsd;
 
 type Backend = 'auto' | 'webgpu' | 'wasm';
 
@@ -45,8 +50,8 @@ async function bundled(file: string): Promise<Photo> {
 
 const photos: { source?: Photo; target?: Photo } = {};
 let videoFile: Blob | undefined;
-let swapper: RemoteSwapper | undefined;
-let source: SourceFaceJSON | undefined;
+let swapper: WebFaceSwapper | undefined;
+let source: SourceFace | undefined;
 
 function show(which: 'source' | 'target', photo: Photo) {
   photos[which] = photo;
@@ -60,6 +65,7 @@ function status(text: string, value?: number) {
 }
 
 function onProgress(event: ProgressEvent) {
+  if (event.kind === 'warning') console.info(event.message);
   if (event.kind === 'model' && event.status !== 'initiate') status(`Loading ${event.id}: ${(event.loaded / 1e6).toFixed(1)} / ${(event.total / 1e6).toFixed(1)} MB`, event.loaded / event.total);
   if (event.kind === 'session') status(`Preparing ${event.name}…`);
   if (event.kind === 'stage' && event.status === 'start') status(`Running ${event.stage}…`);
@@ -70,21 +76,16 @@ async function load(backend: Backend) {
   $<HTMLButtonElement>('swap').disabled = true;
   await swapper?.dispose();
   const started = performance.now();
-  const worker = new Worker(new URL('./swap-worker.ts', import.meta.url), { type: 'module' });
   try {
-    swapper = await connectSwapper(worker, {
-      models: new URL('models/tiny/', location.href).href,
-      faces: new URL('models/faces/', location.href).href,
-      backend,
-      onProgress,
-    });
-    state.backend = swapper.backend;
+    // 'tiny' and the face models are served from models/ beside this page (fslsd-web-assets).
+    swapper = await createFaceSwapper({ models: 'tiny', device: backend, descriptor: false, onProgress });
+    state.backend = swapper.device;
     state.fallbackReason = swapper.fallbackReason;
     state.precision = swapper.precision;
     state.precisionReason = swapper.precisionReason;
     state.loadMs = performance.now() - started;
     source = undefined;
-    $('backend').textContent = `running on ${swapper.backend === 'webgpu' ? 'WebGPU' : 'WASM'}${swapper.fallbackReason ? ` (${swapper.fallbackReason})` : ''}, ${swapper.precision}${swapper.precisionReason ? ` (${swapper.precisionReason})` : ''}`;
+    $('backend').textContent = `running on ${swapper.device === 'webgpu' ? 'WebGPU' : 'WASM'}${swapper.fallbackReason ? ` (${swapper.fallbackReason})` : ''}, ${swapper.precision}${swapper.precisionReason ? ` (${swapper.precisionReason})` : ''}`;
     status(`Ready: "${swapper.models}" models and the face models loaded in ${(state.loadMs / 1000).toFixed(1)} s.`, 1);
     state.status = 'ready';
     $<HTMLButtonElement>('swap').disabled = false;
@@ -113,34 +114,36 @@ async function swap() {
   const started = performance.now();
   try {
     status('Finding the source face…');
-    source ??= (await swapper.encodeSourcePhoto(photos.source.image, { onProgress })).source;
+    source ??= await swapper.encodeSource(photos.source.image, { onProgress });
     status('Finding the target face…');
-    const result = await swapper.swapPhoto(source, photos.target.image, { all: $<HTMLInputElement>('all-faces').checked, onProgress });
+    const result = await swapper.swap(source, photos.target.image, { all: $<HTMLInputElement>('all-faces').checked, onProgress });
     state.swapMs = performance.now() - started;
-    for (const [id, tensor] of [['side-view', result.sideOutput], ['crop-view', result.crop]] as const) {
-      $<HTMLCanvasElement>(id).getContext('2d')!.putImageData(toImageData(tensor), 0, 0);
+    const first = result.faces[0]!;
+    for (const [id, image] of [['side-view', first.sideOutput], ['crop-view', first.crop]] as const) {
+      $<HTMLCanvasElement>(id).getContext('2d')!.putImageData(toImageData(image), 0, 0);
     }
     const canvas = $<HTMLCanvasElement>('result-view');
     canvas.width = result.image.width;
     canvas.height = result.image.height;
-    canvas.getContext('2d')!.putImageData(toImageData(result.image), 0, 0);
-    $('result-caption').textContent = `result: ${result.swapped.length} of ${result.detected.length} face(s) swapped and pasted back (${result.image.width}×${result.image.height})`;
+    canvas.getContext('2d')!.putImageData(result.toImageData(), 0, 0);
+    $('result-caption').textContent = `result: ${result.faces.length} of ${result.detected.length} face(s) swapped and pasted back (${result.image.width}×${result.image.height})`;
     const plane = 1024 * 1024;
     const picked: number[] = [];
-    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) picked.push(result.crop.data[c * plane + y * 1024 + x]!);
+    const crop = first.networkOutput.image;
+    for (let c = 0; c < 3; c += 1) for (let y = 3; y < 1024; y += 8) for (let x = 3; x < 1024; x += 8) picked.push(crop.data[c * plane + y * 1024 + x]!);
     state.resultSample = picked;
-    state.resultMean = result.crop.data.reduce((sum, v) => sum + v, 0) / result.crop.data.length;
+    state.resultMean = crop.data.reduce((sum, v) => sum + v, 0) / crop.data.length;
     const rgb = new Uint8Array(result.image.width * result.image.height * 3);
     for (let p = 0; p < result.image.width * result.image.height; p += 1) for (let c = 0; c < 3; c += 1) rgb[p * 3 + c] = result.image.data[p * result.image.channels + c]!;
     state.photo = { width: result.image.width, height: result.image.height, rgb: base64(rgb) };
     state.detected = result.detected.length;
-    state.swapped = result.swapped.length;
-    const png = await toPngBlob(result.image);
+    state.swapped = result.faces.length;
+    const png = await result.toBlob('image/png');
     state.pngBytes = png.size;
     const link = $<HTMLAnchorElement>('download');
     link.href = URL.createObjectURL(png);
     link.hidden = false;
-    status(`Swapped on ${swapper.backend} in ${(state.swapMs / 1000).toFixed(1)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v!)} ms`).join(', ')}).`, 1);
+    status(`Swapped on ${swapper.device} in ${(state.swapMs / 1000).toFixed(1)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v!)} ms`).join(', ')}).`, 1);
     state.status = 'done';
   } catch (error) {
     fail(error);
@@ -167,9 +170,9 @@ async function swapVideoFile(file: Blob) {
   $<HTMLButtonElement>('swap-video').disabled = true;
   const started = performance.now();
   try {
-    source ??= (await swapper.encodeSourcePhoto(photos.source.image, { onProgress })).source;
+    source ??= await swapper.encodeSource(photos.source.image, { onProgress });
     const fps = Number(params.get('videofps') ?? 25);
-    const result = await swapVideo(swapper, source, file, {
+    const result = await swapper.swapVideo(source, file, {
       fps,
       onFrame: (done, total) => {
         const seconds = (performance.now() - started) / 1000;

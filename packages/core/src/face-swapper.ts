@@ -142,6 +142,20 @@ const REQUEST_KEYS = ['signal', 'onProgress'] as const;
 const NETWORK_KEYS = ['split', 'strength', 'editor'] as const;
 const SWAP_KEYS = [...FINDING_KEYS, ...NETWORK_KEYS, ...REQUEST_KEYS, 'all', 'mask', 'source'] as const;
 const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'signal'] as const;
+const ENCODE_KEYS = [...FINDING_KEYS, ...REQUEST_KEYS] as const;
+const DESCRIBE_KEYS = ['faceIndex', 'minScore', 'detectorSize', ...REQUEST_KEYS] as const;
+
+/** The sentence of the `TINY_MODELS` warning, the same in every runtime. */
+export const TINY_MODELS_WARNING =
+  'fslsd is running the shipped tiny model set: the real architecture with untrained random weights. It exercises every stage but paints no real face. Pass models: a folder or URL with converted weights for real swaps.';
+
+/** The options each call accepts, for runtime packages that check them before crossing a boundary (a worker). */
+export const OPTION_KEYS: Readonly<Record<'encodeSource' | 'describe' | 'swap' | 'swapFrames', readonly string[]>> = Object.freeze({
+  encodeSource: ENCODE_KEYS,
+  describe: DESCRIBE_KEYS,
+  swap: SWAP_KEYS,
+  swapFrames: FRAME_KEYS,
+});
 
 /**
  * Checks an options object at the boundary: a typo or a wrong type is an error that names the
@@ -233,7 +247,7 @@ export function composeFaceSwapper(swapper: Swapper, analyzer: FaceAnalyzer): Fa
 
   async function encodeSource(image: RgbImage, options: EncodeSourceOptions = {}): Promise<SourceFace> {
     alive('encodeSource()');
-    checkOptions(options, [...FINDING_KEYS, ...REQUEST_KEYS], 'encodeSource()');
+    checkOptions(options, ENCODE_KEYS, 'encodeSource()');
     throwIfAborted(options.signal, 'source encoding');
     const call = { signal: options.signal, onProgress: options.onProgress };
     if (options.aligned) return swapper.encodeSource({ image, landmarks: await alignedLandmarks(image, options, 'source') }, call);
@@ -300,7 +314,7 @@ export function composeFaceSwapper(swapper: Swapper, analyzer: FaceAnalyzer): Fa
     encodeSource,
     async describe(image, options = {}) {
       alive('describe()');
-      checkOptions(options, ['faceIndex', 'minScore', 'detectorSize', ...REQUEST_KEYS], 'describe()');
+      checkOptions(options, DESCRIBE_KEYS, 'describe()');
       const [face] = await chooseFaces(await analyzer.detect(image, detectOptions(options)), options, async () => new Float32Array(0), 'reference');
       return analyzer.describe(image, face!);
     },

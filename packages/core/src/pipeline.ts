@@ -12,5 +12,5 @@ export { fuseLatents } from './latent/fuse.js';
 export { LANDMARK_MAP_SIZE, landmarkPixelIndex, landmarkPixels } from './landmarks/maps.js';
 export { checkCrop } from './image/tensor.js';
 export { defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
-export { checkOptions } from './face-swapper.js';
+export { checkOptions, OPTION_KEYS, TINY_MODELS_WARNING } from './face-swapper.js';
 export { throwIfAborted } from './errors.js';

@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type EncodeSourceOptions, type FaceSwapOptions, type FaceSwapResult, type FaceSwapper as CoreFaceSwapper, FslsdError, METHODS, type Method, type ModelSet, type Precision, type ProgressEvent, type RgbImage, type SourceFace, composeFaceSwapper } from '@fslsd/core';
-import { checkOptions, createSwapper as createStageSwapper } from '@fslsd/core/pipeline';
+import { TINY_MODELS_WARNING, checkOptions, createSwapper as createStageSwapper } from '@fslsd/core/pipeline';
 import { defaultCacheDirectory } from './cache.js';
 import { createFaceAnalyzer } from './faces.js';
 import { type EncodedImage, type WriteOptions, readMask, readPhoto, toAlignedCrop, writeImage } from './image-io.js';
@@ -109,8 +109,6 @@ export interface FaceSwapper {
 
 const SWAPPER_KEYS = ['method', 'models', 'faces', 'device', 'precision', 'split', 'strength', 'editor', 'threads', 'cacheDirectory', 'offline', 'signal', 'onProgress'];
 
-const TINY_WARNING =
-  'fslsd is running the shipped tiny model set: the real architecture with untrained random weights. It exercises every stage but paints no real face. Pass models: a folder or URL with converted weights for real swaps.';
 
 /** A decoded photo and the colour profile it came with. */
 interface Decoded {
@@ -192,7 +190,7 @@ export async function createFaceSwapper(options: FaceSwapperOptions): Promise<Fa
   const device = await chooseDevice(options.device ?? 'auto', (message) => warn('DEVICE_FALLBACK', message));
   const models = options.models instanceof URL ? options.models.href : options.models;
   const tiny = models === 'tiny';
-  if (tiny) warn('TINY_MODELS', TINY_WARNING);
+  if (tiny) warn('TINY_MODELS', TINY_MODELS_WARNING);
   const set = await resolveModelSet({ models: tiny ? undefined : models, cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(), offline: options.offline, signal: options.signal });
   const sessionOptions = sessionOptionsFor(device, options.threads);
   const swapper = await createStageSwapper({

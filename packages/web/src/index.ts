@@ -1,6 +1,10 @@
 /**
  * @fslsd/web: face swapping in the browser, on onnxruntime-web (WebGPU first, WASM fallback),
- * with models fetched, verified and cached, and a Web Worker binding.
+ * in a Web Worker this package ships, with models fetched, verified and cached.
+ *
+ *   const swapper = await createFaceSwapper({ models: 'tiny' });
+ *   const result = await swapper.swap(await swapper.encodeSource(sourceFile), targetFile);
+ *   const png = await result.toBlob();   // labelled as a synthetic face swap
  */
 export {
   FslsdError, ContractError, AbortError, SourceFace, METHODS, SOURCE_FACE_FORMAT, LATENT_SPLITS, createLatentSplit, WPlus, CROP_SIZE, LANDMARK_POINTS, MISSING_POINT,
@@ -8,19 +12,12 @@ export {
 } from '@fslsd/core';
 export type {
   FslsdErrorCode, Method, SourceFaceJSON, ProgressEvent, StageName, Precision, RgbImage, ImageTensor, MaskImage, Landmarks, Point, LatentSplit, LatentSplitName,
-  FoundFace, Box, ModelSet, VideoFrameResult,
+  FoundFace, Box, Affine, ModelSet, FaceSwapResult, SwappedFaceResult, EncodeSourceOptions, FaceSwapOptions, FaceFinding, NetworkOptions, RequestOptions,
 } from '@fslsd/core';
-export { createSwapper, chooseBackend, choosePrecision } from './swapper.js';
-export type { Backend, WebPrecision, WebSwapper, WebSwapperOptions } from './swapper.js';
-export { exposeSwapper, connectSwapper } from './worker.js';
-export type { RemoteFace, RemoteFoundFace, RemotePhotoResult, PhotoChoice, RemoteSwapper, RemoteSwapResult, WorkerSwapperOptions } from './worker.js';
-export { createFaceAnalyzer } from './faces.js';
-export type { WebFaceAnalyzer, WebFaceAnalyzerOptions } from './faces.js';
-export { toRgbImage, toPhoto, toImageData, toPngBlob, PIXEL_LIMIT } from './images.js';
-export type { ImageInput } from './images.js';
-export { withXmpChunk } from './png.js';
-export { cacheStorageModelCache } from './cache.js';
-export { swapVideo, videoSupport } from './video.js';
+export { createFaceSwapper } from './face-swapper.js';
+export type { WebFaceSwapper, WebFaceSwapperOptions, WebSwapOptions, WebSwapResult, WebSwapVideoOptions } from './face-swapper.js';
+export type { WebImageInput, ImageInput } from './images.js';
+export { toImageData, toPngBlob, toLabelledBlob, PIXEL_LIMIT } from './images.js';
+export { videoSupport } from './video.js';
 export type { VideoSupport, WebVideoOptions, WebVideoResult } from './video.js';
-export { writeWebm } from './webm.js';
-export type { WebmFrame, WebmOptions } from './webm.js';
+export type { Backend, WebPrecision } from './swapper.js';

@@ -4,9 +4,8 @@
  * Runs on the page (it needs a video element); the networks stay in the worker. The audio track
  * is not carried over in this version: the WebM has video only.
  */
-import { FslsdError, SYNTHETIC_LABEL, type SourceFaceJSON } from '@fslsd/core';
+import { FslsdError, type RgbImage, SYNTHETIC_LABEL } from '@fslsd/core';
 import { throwIfAborted } from '@fslsd/core/pipeline';
-import type { RemoteSwapper } from './worker.js';
 import { type WebmFrame, writeWebm } from './webm.js';
 
 /** Whether this browser can swap video, and if not, why. */
@@ -24,7 +23,14 @@ export function videoSupport(): VideoSupport {
   return { supported: true };
 }
 
-/** Options of {@link swapVideo}. */
+/** The swap worker's video calls, as the face swapper gives them to {@link swapVideoFile}. */
+export interface VideoChannel {
+  start(options: { fps: number; smoothing?: number; faceIndex?: number }): Promise<void>;
+  frame(frame: ImageBitmap): Promise<{ image: RgbImage; swapped: boolean; index: number }>;
+  end(): Promise<void>;
+}
+
+/** Options of the face swapper's `swapVideo()`. */
 export interface WebVideoOptions {
   /** Frames per second to take from the video; the browser does not expose the file's own rate. Default 25. */
   readonly fps?: number;
@@ -38,7 +44,7 @@ export interface WebVideoOptions {
   readonly onFrame?: (done: number, total: number) => void;
 }
 
-/** The result of {@link swapVideo}. */
+/** What the face swapper's `swapVideo()` returns. */
 export interface WebVideoResult {
   /** `video/webm`, VP8, labelled as a synthetic face swap (COMMENT tag). */
   readonly blob: Blob;
@@ -62,10 +68,10 @@ function once(target: EventTarget, type: string, signal?: AbortSignal): Promise<
 }
 
 /**
- * Swaps `source` onto the face in every frame of `video` and returns a WebM.
+ * Swaps the channel's source onto the face in every frame of `video` and returns a WebM.
  * @throws FslsdError `DEVICE_UNAVAILABLE` where {@link videoSupport} says no, naming why.
  */
-export async function swapVideo(swapper: RemoteSwapper, source: SourceFaceJSON, video: Blob, options: WebVideoOptions = {}): Promise<WebVideoResult> {
+export async function swapVideoFile(channel: VideoChannel, video: Blob, options: WebVideoOptions = {}): Promise<WebVideoResult> {
   const support = videoSupport();
   if (!support.supported) throw new FslsdError('DEVICE_UNAVAILABLE', `Cannot swap video here: ${support.reason}.`, { fix: 'Use a current Chrome, Edge, Safari or Firefox, or fslsd video in Node.' });
   const fps = options.fps ?? 25;
@@ -90,7 +96,7 @@ export async function swapVideo(swapper: RemoteSwapper, source: SourceFaceJSON, 
     if (!width || !height || !Number.isFinite(duration)) throw new FslsdError('INVALID_IMAGE', 'The video has no picture or no known duration.', { fix: 'Use a complete video file.' });
     const total = Math.max(1, Math.floor(duration * fps + 1e-6));
     encoder.configure({ codec: 'vp8', width, height, bitrate: options.bitrate ?? 6_000_000, framerate: fps });
-    await swapper.startVideo(source, { fps, ...(options.smoothing !== undefined ? { smoothing: options.smoothing } : {}), ...(options.faceIndex !== undefined ? { faceIndex: options.faceIndex } : {}) });
+    await channel.start({ fps, ...(options.smoothing !== undefined ? { smoothing: options.smoothing } : {}), ...(options.faceIndex !== undefined ? { faceIndex: options.faceIndex } : {}) });
     let swappedFrames = 0;
     const canvas = new OffscreenCanvas(width, height);
     const context = canvas.getContext('2d')!;
@@ -100,7 +106,7 @@ export async function swapVideo(swapper: RemoteSwapper, source: SourceFaceJSON, 
       element.currentTime = Math.min(duration, (i + 0.5) / fps);
       await once(element, 'seeked', options.signal);
       const frame = await createImageBitmap(element);
-      const result = await swapper.swapVideoFrame(frame);
+      const result = await channel.frame(frame);
       frame.close();
       if (result.swapped) swappedFrames += 1;
       const rgba = new Uint8ClampedArray(width * height * 4);
@@ -123,7 +129,7 @@ export async function swapVideo(swapper: RemoteSwapper, source: SourceFaceJSON, 
     const file = writeWebm(chunks, { width, height, codec: 'V_VP8', duration: (total * 1e6) / fps, comment: `${SYNTHETIC_LABEL} (IPTC DigitalSourceType trainedAlgorithmicMedia)` });
     return { blob: new Blob([file as Uint8Array<ArrayBuffer>], { type: 'video/webm' }), width, height, fps, frames: total, swappedFrames };
   } finally {
-    await swapper.endVideo().catch(() => undefined);
+    await channel.end().catch(() => undefined);
     if (encoder.state !== 'closed') encoder.close();
     URL.revokeObjectURL(url);
     element.removeAttribute('src');

@@ -116,6 +116,110 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     await page.close();
   });
 
+  it('the shipped worker: aborts reject with ABORTED, worker errors keep code and fix, a killed worker rejects pending calls within a second', async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${base}?backend=wasm`);
+    await page.waitForFunction(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status === 'ready', undefined, { timeout: 240_000, polling: 250 });
+    type Sdk = typeof import('../src/index.js');
+    type Probe = { name?: string; code?: string; fix?: string; typed?: boolean; at?: number; faces?: number };
+    type TestWindow = Window & { fslsd: Sdk; pending?: Promise<Probe>; loading?: boolean };
+
+    // No worker file in this app: createFaceSwapper starts the one @fslsd/web ships.
+    const checks = await page.evaluate(async () => {
+      const w = window as unknown as TestWindow;
+      const { createFaceSwapper, FslsdError, AbortError } = w.fslsd;
+      const swapper = await createFaceSwapper({ models: 'tiny', device: 'wasm', descriptor: false, onProgress: () => {} });
+      const source = await swapper.encodeSource('photos/hopper.jpg');
+      const target = await (await fetch('photos/astronaut.png')).blob();
+      const controller = new AbortController();
+      let abortedAt = 0;
+      const aborted: Probe = await swapper.swap(source, target, {
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.kind === 'stage' && event.status === 'start' && !abortedAt) {
+            abortedAt = performance.now();
+            controller.abort();
+          }
+        },
+      }).then(() => ({}), (error: InstanceType<typeof FslsdError>) => ({ name: error.name, code: error.code, typed: error instanceof AbortError, at: performance.now() - abortedAt }));
+      // The worker stops the aborted swap at its next check; the next call runs normally.
+      const after = await swapper.swap(source, target);
+      // A typed error raised inside the worker (a mask of the wrong size on an aligned crop).
+      const face = after.faces[0]!;
+      const bad: Probe = await swapper.swap(source, face.crop, { aligned: true, landmarks: face.landmarks, mask: { width: 10, height: 20, data: new Uint8Array(200) } })
+        .then(() => ({}), (error: InstanceType<typeof FslsdError>) => ({ name: error.name, code: error.code, fix: error.fix, typed: error instanceof FslsdError }));
+      await swapper.dispose();
+      const jpeg = new Uint8Array(await (await after.toBlob('image/jpeg')).arrayBuffer());
+      let binary = '';
+      for (let i = 0; i < jpeg.length; i += 0x8000) binary += String.fromCharCode(...jpeg.subarray(i, i + 0x8000));
+      return { aborted, faces: after.faces.length, detected: after.detected.length, bad, jpeg: btoa(binary) };
+    });
+    expect(checks.aborted).toMatchObject({ name: 'AbortError', code: 'ABORTED', typed: true });
+    expect(checks.aborted.at!).toBeLessThan(1000);
+    expect([checks.faces, checks.detected]).toEqual([1, 1]);
+    expect(checks.bad).toMatchObject({ code: 'INVALID_MASK', typed: true });
+    expect(checks.bad.fix).toMatch(/\S/);
+    // toBlob('image/jpeg') is labelled too (an XMP APP1 segment), and still a valid JPEG.
+    const jpeg = await sharp(Buffer.from(checks.jpeg, 'base64')).metadata();
+    expect([jpeg.format, jpeg.width, jpeg.height]).toEqual(['jpeg', 512, 512]);
+    expect(jpeg.xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
+
+    // Kill the worker mid-swap: the page that owns it (passed as { worker }) terminates it
+    // while the swap runs; the face swapper notices at once.
+    const workerUrl = page.workers().find((w) => w.url().includes('worker-entry'))!.url();
+    const killed = await page.evaluate(async (url) => {
+      const w = window as unknown as TestWindow;
+      const worker = new Worker(url, { type: 'module' });
+      const swapper = await w.fslsd.createFaceSwapper({ models: 'tiny', device: 'wasm', descriptor: false, worker });
+      const source = await swapper.encodeSource('photos/hopper.jpg');
+      const target = await (await fetch('photos/astronaut.png')).blob();
+      let killedAt = 0;
+      const pending = swapper.swap(source, target, { onProgress: (event) => {
+        if (event.kind === 'stage' && !killedAt) {
+          killedAt = performance.now();
+          worker.terminate();
+        }
+      } }).then(() => ({} as Probe), (error: { name: string; code: string; fix?: string }) => ({ name: error.name, code: error.code, fix: error.fix, at: performance.now() - killedAt }));
+      const result = await pending;
+      const later = await swapper.encodeSource('photos/hopper.jpg').then(() => 'resolved', (error: { code: string }) => error.code);
+      return { ...result, later };
+    }, workerUrl);
+    console.log(`worker terminated mid-swap: the pending swap rejected ${Math.round(killed.at!)} ms later`);
+    expect(killed).toMatchObject({ name: 'FslsdError', code: 'WORKER_CRASHED', later: 'WORKER_CRASHED' });
+    expect(killed.fix).toMatch(/createFaceSwapper/);
+    expect(killed.at!).toBeLessThan(1000);
+
+    // The shipped worker dies while it loads the models: it closes itself (no event reaches the
+    // page; the Web Lock it held is released), or it throws an uncaught error (the error event).
+    for (const how of ['close', 'throw'] as const) {
+      const started = new Promise<import('playwright-core').Worker>((resolve) => page.once('worker', resolve));
+      await page.evaluate(() => {
+        const w = window as unknown as TestWindow;
+        w.loading = false;
+        w.pending = w.fslsd.createFaceSwapper({ models: 'tiny', device: 'wasm', descriptor: false, cache: false, onProgress: (event) => { if (event.kind === 'model') w.loading = true; } })
+          .then(() => ({} as Probe), (error: { name: string; code: string; fix?: string }) => ({ name: error.name, code: error.code, fix: error.fix, at: Date.now() }));
+      });
+      const worker = await started;
+      await page.waitForFunction(() => (window as unknown as TestWindow).loading, undefined, { timeout: 60_000, polling: 20 });
+      const diedAt = await worker.evaluate((kind) => {
+        setTimeout(() => {
+          if (kind === 'close') self.close();
+          else throw new Error('simulated crash');
+        });
+        return Date.now();
+      }, how);
+      const crashed = await page.evaluate(() => (window as unknown as TestWindow).pending!);
+      console.log(`worker ${how} while loading: the pending load rejected ${crashed.at! - diedAt} ms later`);
+      expect(crashed, how).toMatchObject({ name: 'FslsdError', code: 'WORKER_CRASHED' });
+      expect(crashed.fix).toMatch(/createFaceSwapper/);
+      expect(crashed.at! - diedAt).toBeLessThan(1000);
+    }
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('swaps a video with WebCodecs into a labelled WebM with every frame', async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'fslsd-web-video-'));
     try {
