@@ -55,6 +55,12 @@ const status = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'test', ...proc
 });
 if (status !== 0) finish(status);
 
+// The README code blocks (main and per package), pasted into a fresh project that installs the
+// packed tarballs: Node blocks with node, browser blocks built with Vite and run in Chromium.
+log('running the README code blocks against the packed tarballs (scripts/doc-test.mjs)...');
+const docs = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'doc-test.mjs')], { cwd: ROOT, stdio: 'inherit', env: childEnv({}) });
+if (docs.status !== 0) finish(docs.status ?? 1);
+
 // The shipped tiny models and parity fixtures must be exactly what the PyTorch reference
 // exports today. Needs Debian's python3-torch + python3-onnx; CI sets FSLSD_REQUIRE_REFERENCE=1
 // so a missing PyTorch fails instead of skipping.

@@ -162,11 +162,6 @@ export function samplesDirectory(): string {
   return path.join(packageDirectory(), 'assets', 'samples');
 }
 
-/** Parity fixtures of the tiny set (PyTorch reference outputs). */
-export function fixturesDirectory(): string {
-  return path.join(packageDirectory(), 'fixtures');
-}
-
 export function tinyModelSet(): Promise<ModelSet & { readonly manifest: Manifest; readonly directory: string }> {
   return modelSetFromDirectory(tinyModelsDirectory());
 }

@@ -1,7 +1,10 @@
 /** Reading the PyTorch parity fixture (packages/models/fixtures/parity.json). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fixturesDirectory } from '@fslsd/models/node';
+import { packageDirectory } from '@fslsd/models/node';
+
+/** The parity fixtures live in the repository only (not in the published package). */
+const fixturesDirectory = () => path.join(packageDirectory(), 'fixtures');
 
 export interface Encoded {
   shape: number[];

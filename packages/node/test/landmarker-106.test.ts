@@ -14,7 +14,10 @@ import { describe, expect, it } from 'vitest';
 import { ContractError, type RgbImage } from '@fslsd/core';
 import { createFaceAnalyzer as createCoreFaceAnalyzer, downscaleCrop } from '@fslsd/core/face';
 import { encodeModel } from '@fslsd/core/graph';
-import { fixturesDirectory, packageDirectory, samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+import { packageDirectory, samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+
+/** The parity fixtures live in the repository only (not in the published package). */
+const fixturesDirectory = () => path.join(packageDirectory(), 'fixtures');
 import { type OrtRuntime } from '@fslsd/core';
 import { makeModel, node, valueInfo, floatTensor } from '@fslsd/core/graph';
 import { readFaceModels, readImage } from './sdk.js';
