@@ -251,14 +251,17 @@ def sha256_of(path: str) -> str:
 
 
 def export_graph(model_id: str, module: nn.Module, inputs: tuple, input_names: list, output_names: list, description: str,
-                 path: str, storage: str, log=print) -> dict:
-    """Exports one graph to ``path`` and returns its manifest entry (file, size, digest, contract)."""
+                 path: str, storage: str, log=print, fold_batch_norm: bool = True) -> dict:
+    """Exports one graph to ``path`` and returns its manifest entry (file, size, digest, contract).
+    ``fold_batch_norm=False`` keeps BatchNormalization nodes (the module must be in eval mode):
+    folded weights are no longer float16 values, so float16 storage would keep them float32."""
     log(f"exporting {model_id} ...")
     with tempfile.TemporaryDirectory() as scratch:
         raw = os.path.join(scratch, "raw.onnx")
         with torch.no_grad():
             torch.onnx.export(module, inputs, raw, input_names=input_names, output_names=output_names,
-                              opset_version=OPSET, do_constant_folding=False)
+                              opset_version=OPSET, do_constant_folding=False,
+                              training=torch.onnx.TrainingMode.EVAL if fold_batch_norm else torch.onnx.TrainingMode.PRESERVE)
         model = onnx.load(raw)
         outputs = module(*inputs)
     # Tracing without constant folding leaves symbolic output sizes; the pipeline's

@@ -26,7 +26,7 @@ import torch
 
 from PIL import Image
 
-from . import export, fixtures, h3r
+from . import export, fixtures, h3r, megafs, megafs_export
 from .preprocess import image_to_tensor
 from .networks import build_networks, load_fslsd_checkpoint, load_psp_checkpoint, parameter_count, FSLSD_CHECKPOINT_KEYS
 from .stylegan2 import ModulatedConv2d
@@ -59,7 +59,23 @@ H3R_OFFICIAL = {"parameters": 9_692_940, "entries": 1837,
                 "names": "4afdd4402716fc78e1ec4806fa50b3eff3d0c803195f8c075789ef7cb7c2cbb1"}
 
 
+MEGAFS_FOLDER = "tiny-megafs"
+MEGAFS_TYPE = "ftm"
+
+
+def generate_megafs(package: str, log=print) -> None:
+    """tiny-megafs/ (MegaFS with the ftm transfer module, same seed, width and storage as the FSLSD
+    set) and fixtures/megafs-parity.json."""
+    networks = megafs_export.build_reference(SEED, WIDTH, WEIGHTS, MEGAFS_TYPE)
+    provenance = {"kind": "random-init", "seed": SEED, "width": WIDTH, "torch": torch.__version__,
+                  "command": "python3 -m fslsd_reference.tiny"}
+    megafs_export.export_set(networks, os.path.join(package, MEGAFS_FOLDER), WEIGHTS, "tiny-megafs", megafs_export.LICENCE_RANDOM,
+                             provenance, log=log)
+    megafs_export.fixtures(os.path.join(package, "assets", "samples"), os.path.join(package, "fixtures"), SEED, WIDTH, WEIGHTS, MEGAFS_TYPE)
+
+
 def generate(package: str, log=print) -> None:
+    generate_megafs(package, log=log)
     networks = export.build_reference(SEED, WIDTH, WEIGHTS)
     provenance = {"kind": "random-init", "seed": SEED, "width": WIDTH, "torch": torch.__version__,
                   "command": "python3 -m fslsd_reference.tiny"}
@@ -130,6 +146,8 @@ SPREAD_TOLERANCE = {
     "sourceSmall": 1e-6, "sourceWPlus": 2e-5, "targetWPlus": 2e-5, "direction": 1e-5, "fused": 2e-5, "latent": 2e-5,
     "sideOutput": 5e-5, "image": 2e-5, "maskPyramid": 1e-6, "landmarks": 2e-4, "direct": 2e-4, "mirroredRaw": 2e-4,
     "minTopkMargin": 2e-4,
+    # MegaFS (not yet measured with --spread: set at the FSLSD figures of the same kind of quantity).
+    "sourceCodes": 2e-5, "targetCodes": 2e-5, "codes": 2e-5, "structure": 2e-5, "pixels": 5e-5, "refined": 5e-5,
 }
 
 
@@ -156,6 +174,10 @@ def compare_fixture(shipped: str, fresh: str, spreads: dict = None) -> list:
                             "libraries and thread counts: the reference computes something else now")
 
     def walk(a, b, where):
+        if isinstance(a, dict) and a.get("dtype") == "uint8":
+            if a != b:
+                problems.append(f"{where}: the bytes differ")
+            return
         if isinstance(a, dict) and "data" in a and "shape" in a:
             if a["shape"] != b.get("shape"):
                 problems.append(f"{where}: shape {a['shape']} vs {b.get('shape')}")
@@ -243,6 +265,7 @@ def self_tests():
     del full, fresh, checkpoint, psp_checkpoint
 
     results.extend(h3r_self_tests())
+    results.extend(megafs_self_tests())
 
     with torch.no_grad():
         for upsample in (False, True):
@@ -260,6 +283,51 @@ def self_tests():
         blends = [f * 0.5 for f in features]
         error = float((networks.decoder.forward_blended(blends) - export.export_formulation(networks.decoder, "subpixel").forward_blended(blends)).abs().max())
         results.append(("decoder: sub-pixel upsampling == ConvTranspose", error < 1e-5, f"max abs {error:.2e}"))
+    return results
+
+
+def megafs_self_tests():
+    """MegaFS: the released modules' parameter counts, strict loading of checkpoints laid out as
+    released ({ftm,injection,lcr}_final.pth with 'e' and 's'; rosinality's 'g_ema'), the swapped
+    checkpoint named in the error, and the 4x reduction equal to OpenCV's when it is installed."""
+    torch.manual_seed(0)
+    results = []
+    counts = megafs.parameter_counts()
+    results.append(("MegaFS parameter counts equal the released modules'", counts == megafs.RELEASED_PARAMETERS, str(counts)))
+    problems = []
+    for typ in megafs.TRANSFER_TYPES:
+        original = megafs.build_megafs(typ, megafs.Width(0.125))
+        checkpoint = {"e": {k: v.clone() for k, v in original.encoder.state_dict().items()},
+                      "s": {k: v.clone() for k, v in original.transfer.state_dict().items()}}
+        fresh = megafs.build_megafs(typ, megafs.Width(0.125))
+        try:
+            megafs.load_megafs_checkpoint(fresh, checkpoint)
+            megafs.load_stylegan2_checkpoint(fresh.generator, {"g_ema": original.generator.state_dict(), "latent_avg": torch.zeros(512)})
+            for name, module in original.items():
+                theirs = getattr(fresh, name).state_dict()
+                if not all(torch.equal(value, theirs[key]) for key, value in module.state_dict().items()):
+                    problems.append(f"{typ}: {name} differs after loading")
+        except Exception as error:  # noqa: BLE001 - reported as a failed check
+            problems.append(f"{typ}: {error!r}")
+        if typ == "lcr" and checkpoint["s"]:
+            problems.append("lcr: the transfer state is not empty")
+    try:
+        megafs.load_megafs_checkpoint(megafs.build_megafs("lcr", megafs.Width(0.125)), {"g_ema": {}})
+        problems.append("a StyleGAN2 checkpoint given as the MegaFS one was accepted")
+    except KeyError as error:
+        if "--stylegan2" not in str(error):
+            problems.append(f"the swapped-checkpoint error does not name the flag: {error}")
+    results.append(("MegaFS strict loading of released-layout checkpoints (ftm, injection, lcr, g_ema)", not problems, "; ".join(problems)))
+    rgb = np.random.default_rng(3).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
+    ours = megafs.resize_to_input(rgb)
+    try:
+        import cv2
+        theirs = cv2.resize(rgb, (256, 256))
+        results.append(("MegaFS 1024 -> 256 resize equals cv2.resize INTER_LINEAR", np.array_equal(ours, theirs),
+                         f"{int((ours != theirs).sum())} values differ"))
+    except ImportError:
+        results.append(("MegaFS 1024 -> 256 resize equals cv2.resize INTER_LINEAR (cv2 absent: checked against its formula)",
+                        np.array_equal(ours, ((rgb.astype(np.int32).reshape(256, 4, 256, 4, 3)[:, 1:3, :, 1:3].sum(axis=(1, 3)) + 2) >> 2)), ""))
     return results
 
 
@@ -326,6 +394,16 @@ def main(argv=None) -> int:
             report(f"tiny/{entry['file']} re-exports byte-identical", ok, "" if ok else "sha256 differs: run python3 -m fslsd_reference.tiny")
         fresh_manifest = json.load(open(os.path.join(scratch, "tiny", "manifest.json")))
         report("tiny/manifest.json matches a fresh export", fresh_manifest == shipped_manifest)
+        shipped_megafs = json.load(open(os.path.join(args.package, MEGAFS_FOLDER, "manifest.json")))
+        for entry in shipped_megafs["models"]:
+            fresh_path = os.path.join(scratch, MEGAFS_FOLDER, entry["file"])
+            shipped_path = os.path.join(args.package, MEGAFS_FOLDER, entry["file"])
+            ok = os.path.exists(shipped_path) and digest(shipped_path) == entry["sha256"] == digest(fresh_path)
+            report(f"{MEGAFS_FOLDER}/{entry['file']} re-exports byte-identical", ok, "" if ok else "sha256 differs: run python3 -m fslsd_reference.tiny")
+        report(f"{MEGAFS_FOLDER}/manifest.json matches a fresh export",
+               json.load(open(os.path.join(scratch, MEGAFS_FOLDER, "manifest.json"))) == shipped_megafs)
+        problems = compare_fixture(os.path.join(args.package, "fixtures", megafs_export.FIXTURE), os.path.join(scratch, "fixtures", megafs_export.FIXTURE))
+        report(f"fixtures/{megafs_export.FIXTURE} matches the reference", not problems, "; ".join(problems[:5]))
         problems = compare_fixture(os.path.join(args.package, "fixtures", "parity.json"), os.path.join(scratch, "fixtures", "parity.json"))
         report("fixtures/parity.json matches the reference", not problems, "; ".join(problems[:5]))
         report("fixtures/parity-mask.png matches", digest(os.path.join(args.package, "fixtures", "parity-mask.png")) ==
