@@ -3,8 +3,8 @@
  * graphs composed from the networks, the blend graph, float16 rewriting, external weights, and
  * the protobuf helpers the face-model converter in @fslsd/models uses.
  */
-export { MODEL_CONTRACTS, MODEL_IDS, OPTIONAL_MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
-export type { ModelId, OptionalModelId, AnyModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
+export { MODEL_CONTRACTS, MODEL_IDS, OPTIONAL_MODEL_IDS, MEGAFS_MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
+export type { ModelId, OptionalModelId, MegaFSModelId, AnyModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
 export { externalizeWeights, inlineWeightBytes, EXTERNAL_MIN_BYTES } from './graph/external-weights.js';
 export { toFloat16, float16Bits, FLOAT32_OPS } from './graph/float16.js';
 export { FEATURE_SIZES, blendGraph } from './graph/blend.js';

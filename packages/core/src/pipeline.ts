@@ -14,3 +14,8 @@ export { checkCrop } from './image/tensor.js';
 export { defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
 export { checkOptions, OPTION_KEYS, TINY_MODELS_WARNING } from './face-swapper.js';
 export { throwIfAborted } from './errors.js';
+// MegaFS, the second method (megafs/): the same Swapper interface on its own three networks.
+export { createMegaFSSwapper } from './megafs/swapper.js';
+export { MEGAFS_CONTRACTS, MEGAFS_INPUT_SIZE } from './megafs/contracts.js';
+export { megafsInput, reduceForMegaFS } from './megafs/input.js';
+export { erosionKernel, megafsComposeGraph } from './megafs/soft-erosion.js';

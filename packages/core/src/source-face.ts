@@ -12,7 +12,7 @@ import { CODE_COUNT, CODE_SIZE, WPlus } from './latent/wplus.js';
 import type { ModelSet } from './model-set.js';
 
 /** The face-swap methods fslsd runs. */
-export const METHODS = ['fslsd'] as const;
+export const METHODS = ['fslsd', 'megafs'] as const;
 
 /** A face-swap method: `fslsd` (Xu et al., CVPR 2022). */
 export type Method = (typeof METHODS)[number];

@@ -6,13 +6,11 @@
  *   encodeTarget(crop, landmarks)  -> TargetFace   (W+_t, crop tensor, mask)
  *   swap(source, target)           -> { image y_f, sideOutput y_s, latent }
  */
-import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, checkDeclaredContract, checkModelContract } from './contracts/contract.js';
+import { MODEL_CONTRACTS, MODEL_IDS } from './contracts/contract.js';
 import { FslsdError, throwIfAborted } from './errors.js';
-import { Executor, type SessionRunEvent, type StageSession } from './executor.js';
+import type { SessionRunEvent, StageSession } from './executor.js';
 import { FEATURE_SIZES } from './graph/blend.js';
-import { externalizeWeights } from './graph/external-weights.js';
-import { toFloat16 } from './graph/float16.js';
-import { type ModelProto, decodeModel } from './graph/onnx.js';
+import { loadCheckedModels, openStageSessions } from './model-loading.js';
 import { CROP_SIZE, type ImageTensor, type RgbImage, checkCrop, imageToTensor } from './image/tensor.js';
 import { type Landmarks, LANDMARK_POINTS, landmarkPixels, validateLandmarks } from './landmarks/maps.js';
 import { fuseLatents } from './latent/fuse.js';
@@ -21,7 +19,7 @@ import { WPlus } from './latent/wplus.js';
 import { type MaskImage, defaultInnerMask, maskToTensor } from './mask/inner-mask.js';
 import type { ModelLoadProgress, ModelSet } from './model-set.js';
 import type { InferenceSession, OrtRuntime } from './runtime.js';
-import { type SourceFace, createSourceFace, modelSetId } from './source-face.js';
+import { type Method, type SourceFace, createSourceFace, modelSetId } from './source-face.js';
 
 export type { SourceFace } from './source-face.js';
 import { EDIT_LATENT, editLatent } from './stages/edit-latent.js';
@@ -30,8 +28,9 @@ import { FUSE_LATENTS } from './stages/fuse-latents.js';
 import { LANDMARK_DIRECTION, landmarkDirection, landmarkDirectionGraph } from './stages/landmark-direction.js';
 import { SYNTHESIZE, synthesisGraph, synthesize } from './stages/synthesize.js';
 
-/** Names of the pipeline stages, as progress events report them. */
-export type StageName = typeof ENCODE_LATENT | typeof LANDMARK_DIRECTION | typeof FUSE_LATENTS | typeof EDIT_LATENT | typeof SYNTHESIZE;
+/** Names of the pipeline stages, as progress events report them (FSLSD's, then MegaFS's). */
+export type StageName = typeof ENCODE_LATENT | typeof LANDMARK_DIRECTION | typeof FUSE_LATENTS | typeof EDIT_LATENT | typeof SYNTHESIZE
+  | 'megafs-encode' | 'megafs-transfer' | 'megafs-generate';
 
 /** Arithmetic of the networks. */
 export type Precision = 'float32' | 'float16';
@@ -96,6 +95,8 @@ export interface TargetFace {
   readonly image: ImageTensor;
   /** m_t at 1024^2 in [0, 1]. Treat it as read-only: the default mask is one shared array. */
   readonly mask: Float32Array;
+  /** MegaFS only: the target's 4x4 structure map f4 ([s, 4, 4]), the generator's input. */
+  readonly structure?: Float32Array;
 }
 
 export interface CallOptions {
@@ -127,7 +128,7 @@ export interface SwapResult {
 
 export interface Swapper {
   /** The method it runs. */
-  readonly method: 'fslsd';
+  readonly method: Method;
   /** The model set's id (name and fingerprint, see modelSetId); source faces record it. */
   readonly models: string;
   readonly split: LatentSplit;
@@ -140,93 +141,17 @@ export interface Swapper {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-/** The session config key that tells onnxruntime where external weight files are. */
-const EXTERNAL_FOLDER_KEY = 'model_external_initializers_file_folder_path';
-
-/**
- * Loads and checks the six networks one at a time. When the set's files are on a local disk in
- * one folder, each network keeps only its graph: its weights become references into its file
- * (graph/external-weights.ts) and the file bytes are dropped before the next network is read,
- * so JavaScript never holds more than one network's bytes.
- */
-async function loadModels(options: SwapperOptions): Promise<{ models: Record<ModelId, ModelProto>; channels: number[]; weightsFolder?: string }> {
-  const bindings = new Map<string, number>();
-  const models = {} as Record<ModelId, ModelProto>;
-  const folders = new Set<string>();
-  for (const id of MODEL_IDS) {
-    throwIfAborted(options.signal, `loading ${id}`);
-    const entry = options.models.entries.find((e) => e.id === id);
-    if (!entry) {
-      throw new FslsdError('MODEL_NOT_FOUND', `The model set "${options.models.name}" has no "${id}" model.`, {
-        fix: `A set needs all of ${MODEL_IDS.join(', ')}; export one with fslsd_reference.export.`,
-      });
-    }
-    checkDeclaredContract(MODEL_CONTRACTS[id], entry);
-    const bytes = await options.models.load(id, { signal: options.signal, onProgress: (event) => options.onProgress?.({ kind: 'model', ...event }) });
-    let model: ModelProto;
-    try {
-      model = decodeModel(bytes);
-    } catch (error) {
-      throw new FslsdError('MODEL_INTEGRITY', `Model "${id}" is not a readable ONNX file.`, { fix: 'Re-download or re-export it.', cause: error });
-    }
-    checkModelContract(MODEL_CONTRACTS[id], model, bindings);
-    // Float16 rewrites every weight, so they cannot stay in their float32 files.
-    const keepInFile = options.externalWeights !== false && options.precision !== 'float16';
-    const local = keepInFile ? options.models.localFile?.(id) : undefined;
-    if (local) {
-      model = externalizeWeights(model, local.file, bytes);
-      folders.add(local.directory);
-    }
-    models[id] = model;
-  }
-  // One session reads external weights from one folder; sets spread over several stay inline.
-  if (folders.size > 1) {
-    throw new FslsdError('MODEL_INTEGRITY', `The model set "${options.models.name}" reports its files in ${folders.size} folders; fslsd needs one.`, {
-      fix: 'Keep the six files of a set in one folder, or pass externalWeights: false.',
-    });
-  }
+/** Loads and checks the six networks, then opens the four stage sessions (model-loading.ts). */
+async function openSessions(options: SwapperOptions): Promise<StageSession[]> {
+  const { models, bindings, weightsFolder } = await loadCheckedModels(options, MODEL_IDS, MODEL_CONTRACTS, 'fslsd_reference.export');
   // The contract check bound each scale's channel symbol; the blend graph needs the sizes.
-  return { models, channels: FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!), weightsFolder: [...folders][0] };
-}
-
-/**
- * Loads the networks, checks them and opens one session per stage. The decoded models are
- * local to this function, so their bytes can be collected once the sessions hold them.
- */
-async function openSessions(options: SwapperOptions): Promise<[StageSession, StageSession, StageSession, StageSession]> {
-  const { models, channels, weightsFolder } = await loadModels(options);
-  let sessionOptions = options.sessionOptions;
-  if (weightsFolder !== undefined) {
-    const extra = (sessionOptions?.extra ?? {}) as Record<string, unknown>;
-    const session = (extra.session ?? {}) as Record<string, unknown>;
-    sessionOptions = { ...sessionOptions, extra: { ...extra, session: { ...session, [EXTERNAL_FOLDER_KEY]: weightsFolder } } };
-  }
-  if (options.precision === 'float16' && sessionOptions?.logSeverityLevel === undefined) {
-    // onnxruntime warns once per float16 node it cannot constant-fold on a provider without
-    // float16 kernels (the CPU): hundreds of lines that say nothing wrong. Errors still show.
-    sessionOptions = { ...sessionOptions, logSeverityLevel: 3 };
-  }
-  const executor = new Executor(options.runtime, sessionOptions, options.onSessionRun);
-  const sessions: StageSession[] = [];
-  const open = async (name: string, graph: () => ModelProto): Promise<StageSession> => {
-    throwIfAborted(options.signal, `opening ${name}`);
-    const built = graph();
-    const session = await executor.createSession(name, options.precision === 'float16' ? toFloat16(built) : built);
-    sessions.push(session);
-    options.onProgress?.({ kind: 'session', status: 'ready', name });
-    return session;
-  };
-  try {
-    return [
-      await open(ENCODE_LATENT, () => encodeLatentGraph(models['psp-encoder'])),
-      await open(LANDMARK_DIRECTION, () => landmarkDirectionGraph(models['landmark-encoder'])),
-      await open(EDIT_LATENT, () => models['latent-editor']),
-      await open(SYNTHESIZE, () => synthesisGraph({ generator: models.generator, targetEncoder: models['target-encoder'], decoder: models.decoder, channels })),
-    ];
-  } catch (error) {
-    await Promise.all(sessions.map((s) => s.release()));
-    throw error;
-  }
+  const channels = FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!);
+  return openStageSessions(options, weightsFolder, [
+    [ENCODE_LATENT, () => encodeLatentGraph(models['psp-encoder'])],
+    [LANDMARK_DIRECTION, () => landmarkDirectionGraph(models['landmark-encoder'])],
+    [EDIT_LATENT, () => models['latent-editor']],
+    [SYNTHESIZE, () => synthesisGraph({ generator: models.generator, targetEncoder: models['target-encoder'], decoder: models.decoder, channels })],
+  ]);
 }
 
 /**
@@ -277,7 +202,7 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   const useEditor = options.editor ?? true;
   const models = modelSetId(options.models);
   const sessions = await openSessions(options);
-  const [encodeSession, directionSession, editorSession, synthesisSession] = sessions;
+  const [encodeSession, directionSession, editorSession, synthesisSession] = sessions as [StageSession, StageSession, StageSession, StageSession];
   let disposed = false;
 
   async function stage<T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T): Promise<T> {

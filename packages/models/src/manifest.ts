@@ -3,7 +3,9 @@
  * provenance. Written by the Python exporter (`fslsd_reference.export`), read here.
  */
 import { FslsdError, type ModelEntry } from '@fslsd/core';
-import { type AnyModelId, MODEL_IDS, type ModelId, OPTIONAL_MODEL_IDS, type OptionalModelId } from '@fslsd/core/graph';
+import { type AnyModelId, MEGAFS_MODEL_IDS, MODEL_IDS, OPTIONAL_MODEL_IDS } from '@fslsd/core/graph';
+
+const KNOWN_IDS: readonly string[] = [...MODEL_IDS, ...OPTIONAL_MODEL_IDS, ...MEGAFS_MODEL_IDS];
 
 export const MANIFEST_FORMAT = 'fslsd-models/1';
 
@@ -19,6 +21,10 @@ export interface Manifest {
   readonly set: string;
   readonly opset: number;
   readonly weightStorage: 'float32' | 'float16';
+  /** The method the set is for; absent in FSLSD sets written before MegaFS existed. */
+  readonly method?: 'fslsd' | 'megafs';
+  /** MegaFS: the transfer module the set was exported with (ftm, injection, lcr). */
+  readonly variant?: string;
   readonly licence: ManifestLicence;
   readonly provenance: Readonly<Record<string, unknown>>;
   readonly models: readonly ModelEntry[];
@@ -46,7 +52,7 @@ export function parseManifest(json: unknown, origin: string): Manifest {
   for (const [i, entry] of value!.models!.entries()) {
     const where = `models[${i}]`;
     if (!entry || typeof entry !== 'object') fail(`${where} is not an object`);
-    if (!MODEL_IDS.includes(entry.id as ModelId) && !OPTIONAL_MODEL_IDS.includes(entry.id as OptionalModelId)) fail(`${where}.id "${String(entry.id)}" is not one of ${[...MODEL_IDS, ...OPTIONAL_MODEL_IDS].join(', ')}`);
+    if (!KNOWN_IDS.includes(entry.id)) fail(`${where}.id "${String(entry.id)}" is not one of ${KNOWN_IDS.join(', ')}`);
     if (seen.has(entry.id)) fail(`model "${entry.id}" is listed twice`);
     seen.add(entry.id);
     if (typeof entry.file !== 'string' || !SAFE_FILE.test(entry.file) || entry.file.includes('..')) fail(`${where}.file ${JSON.stringify(entry.file)} is not a plain file name`);
@@ -54,6 +60,7 @@ export function parseManifest(json: unknown, origin: string): Manifest {
     if (typeof entry.sha256 !== 'string' || !SHA256.test(entry.sha256)) fail(`${where}.sha256 must be 64 lower-case hex digits`);
   }
   if (!value!.licence || typeof value!.licence.spdx !== 'string') fail('"licence.spdx" is missing');
+  if (value!.method !== undefined && value!.method !== 'fslsd' && value!.method !== 'megafs') fail(`method is ${JSON.stringify(value!.method)}, expected "fslsd" or "megafs"`);
   return value as Manifest;
 }
 

@@ -162,6 +162,11 @@ export function samplesDirectory(): string {
   return path.join(packageDirectory(), 'assets', 'samples');
 }
 
+/** The shipped tiny MegaFS set (ftm, untrained, width 1/16). */
+export function tinyMegaFSModelsDirectory(): string {
+  return path.join(packageDirectory(), 'tiny-megafs');
+}
+
 export function tinyModelSet(): Promise<ModelSet & { readonly manifest: Manifest; readonly directory: string }> {
   return modelSetFromDirectory(tinyModelsDirectory());
 }

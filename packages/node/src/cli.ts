@@ -64,6 +64,8 @@ Aligned crops:
   --mask FILE              with --aligned: target inner-face mask, white = swap (default: ellipse)
 
 Options:
+  --method fslsd|megafs    the method: FSLSD (default) or MegaFS, the paper's baseline; by default
+                           the model set's own (with no --models, megafs picks the tiny MegaFS set)
   --models DIR|URL         model set: a folder with manifest.json, or an http(s) address serving
                            one (downloaded once, sha256-verified, cached in $FSLSD_CACHE or
                            ~/.cache/fslsd/models); default: the shipped tiny set
@@ -75,9 +77,9 @@ Options:
   --parser FILE            face parser ONNX for the inner-face mask (BiSeNet contract: [1,3,512,512]
                            ImageNet-normalised -> [1,19,512,512]); default: mask from landmarks
   --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
-  --split NAME             official | paper | megafs | "source=0-10;direction=0-6" (default official)
-  --strength N             scale of the landmark direction n (default 1)
-  --no-editor              skip the latent editor stage
+  --split NAME             FSLSD: official | paper | megafs | "source=0-10;direction=0-6" (default official)
+  --strength N             FSLSD: scale of the landmark direction n (default 1)
+  --no-editor              FSLSD: skip the latent editor stage
   --side-output FILE       also write y_s (first swapped face), the generator's own rendering
   --threads N              threads per session (default: all cores)
   --precision float32|float16  network arithmetic (default float32; float16 is for CUDA GPUs,
@@ -105,7 +107,7 @@ Options:
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
   --detector-size N        detector input side, a multiple of 32 (default 416)
   --crf N                  x264 quality 0..51 (default 18)
-  --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
+  --method, --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
   --strength, --no-editor, --threads, --precision, --offline   as for "fslsd swap"
   --force                  overwrite an existing output
   --quiet                  no progress output
@@ -185,7 +187,7 @@ function swapOptions(values: Values, command: 'swap' | 'video') {
   const faceNumber = (n: number) => Number.isInteger(n) && n >= 0;
   return {
     device,
-    strength: numberOption(values, 'strength', command, () => true, 'a number') ?? 1,
+    strength: numberOption(values, 'strength', command, () => true, 'a number'),
     threads: numberOption(values, 'threads', command, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'),
     precision: precisionOption(values, command),
     faceIndex: numberOption(values, 'face-index', command, faceNumber, 'a face number (0 = largest)'),
@@ -199,7 +201,7 @@ function swapOptions(values: Values, command: 'swap' | 'video') {
 async function swapCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('swap', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
-    models: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
+    models: { type: 'string' }, method: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
     'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, precision: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
@@ -256,7 +258,7 @@ async function swapCommand(args: string[]): Promise<number> {
   process.once('SIGINT', interrupt);
   const { signal } = controller;
   const swapper = await createFaceSwapper({
-    models, device, precision, split: values.split as string | undefined, strength, editor: !values['no-editor'], signal, offline: Boolean(values.offline),
+    models, ...methodOption(values, 'swap'), device, precision, split: values.split as string | undefined, strength, ...(values['no-editor'] ? { editor: false } : {}), signal, offline: Boolean(values.offline),
     onProgress: (event) => (event.kind === 'warning' ? log(event.message) : onProgress(event)),
     faces: { ...(values['face-models'] ? { models: path.resolve(values['face-models'] as string) } : {}), ...(values.landmarker ? { landmarker: values.landmarker as string } : {}), ...(values.parser ? { parser: values.parser as string } : {}) },
     ...(threads ? { threads } : {}),
@@ -280,7 +282,7 @@ async function swapCommand(args: string[]): Promise<number> {
     bar.step('writing', 0.95);
     if (sideOut) await writeImage(sideOut, result.faces[0]!.sideOutput);
     const written = await writeImage(out, result.image, targetPhoto.icc && !aligned ? { icc: targetPhoto.icc } : {});
-    bar.done(`fslsd: swapped with the "${swapper.models}" set on ${swapper.device.device}, split ${resolveLatentSplit(values.split as string | undefined).name}`);
+    bar.done(`fslsd: swapped with the "${swapper.models}" set (${swapper.method}) on ${swapper.device.device}${swapper.method === 'fslsd' ? `, split ${resolveLatentSplit(values.split as string | undefined).name}` : ''}`);
     if (sideOut) console.log(sideOut);
     console.log(written);
   } finally {
@@ -288,6 +290,14 @@ async function swapCommand(args: string[]): Promise<number> {
     await swapper.dispose();
   }
   return 0;
+}
+
+/** --method: fslsd or megafs; absent, the model set decides (and the tiny set is FSLSD's). */
+function methodOption(values: Record<string, unknown>, command: string): { method?: 'fslsd' | 'megafs' } {
+  const method = values.method as string | undefined;
+  if (method === undefined) return {};
+  if (method !== 'fslsd' && method !== 'megafs') throw new UsageError(`--method must be fslsd or megafs, got "${method}".`, command);
+  return { method };
 }
 
 /** --models: a folder (made absolute), an http(s) address, or the shipped tiny set when absent. */
@@ -300,7 +310,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('video', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, smoothing: { type: 'string' }, crf: { type: 'string' },
     'face-index': { type: 'string' }, 'source-face-index': { type: 'string' }, 'min-score': { type: 'string' },
-    models: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
+    models: { type: 'string' }, method: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
     device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' }, precision: { type: 'string' },
     force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
   });
@@ -326,7 +336,7 @@ async function videoCommand(args: string[]): Promise<number> {
   const { signal } = controller;
   bar.step('loading models', 0);
   const swapper = await createFaceSwapper({
-    models: modelsFromOption(values.models as string | undefined), device, precision, split: values.split as string | undefined, strength, editor: !values['no-editor'], signal, offline: Boolean(values.offline),
+    models: modelsFromOption(values.models as string | undefined), ...methodOption(values, 'video'), device, precision, split: values.split as string | undefined, strength, ...(values['no-editor'] ? { editor: false } : {}), signal, offline: Boolean(values.offline),
     onProgress: (event) => event.kind === 'warning' && log(event.message),
     faces: { ...(values['face-models'] ? { models: path.resolve(values['face-models'] as string) } : {}), ...(values.landmarker ? { landmarker: values.landmarker as string } : {}), ...(values.parser ? { parser: values.parser as string } : {}) },
     ...(threads ? { threads } : {}),

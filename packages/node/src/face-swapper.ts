@@ -9,7 +9,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type EncodeSourceOptions, type FaceSwapOptions, type FaceSwapResult, type FaceSwapper as CoreFaceSwapper, FslsdError, METHODS, type Method, type ModelSet, type Precision, type ProgressEvent, type RgbImage, type SourceFace, composeFaceSwapper } from '@fslsd/core';
-import { TINY_MODELS_WARNING, checkOptions, createSwapper as createStageSwapper } from '@fslsd/core/pipeline';
+import { TINY_MODELS_WARNING, checkOptions, createMegaFSSwapper, createSwapper as createStageSwapper } from '@fslsd/core/pipeline';
+import { modelSetFromDirectory, tinyMegaFSModelsDirectory } from '@fslsd/models/node';
 import { defaultCacheDirectory } from './cache.js';
 import { createFaceAnalyzer } from './faces.js';
 import { type EncodedImage, type WriteOptions, readMask, readPhoto, toAlignedCrop, writeImage } from './image-io.js';
@@ -35,7 +36,10 @@ export interface FaceModelsOptions {
 
 /** Options of {@link createFaceSwapper}. */
 export interface FaceSwapperOptions {
-  /** The method. Default and only value today: `fslsd`. */
+  /**
+   * `fslsd` or `megafs` (the paper's baseline, MegaFS, CVPR 2021). Default: the method of the
+   * model set; with `models: 'tiny'`, `megafs` picks the tiny MegaFS set.
+   */
   readonly method?: Method;
   /**
    * The networks: `'tiny'` (the shipped untrained set: it runs, but paints no real face; a
@@ -161,6 +165,11 @@ async function decodeFace(input: ImageInput, which: string, options: { readonly 
   return { ...decoded, image: await toAlignedCrop(decoded.image, `The ${which} crop`) };
 }
 
+/** A set's method, from the networks it lists (MegaFS sets hold megafs-*). */
+function methodOfSet(set: ModelSet): Method {
+  return set.entries.some((entry) => entry.id.startsWith('megafs-')) ? 'megafs' : 'fslsd';
+}
+
 function isSourceFace(value: unknown): value is SourceFace {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'source';
 }
@@ -177,9 +186,8 @@ export async function createFaceSwapper(options: FaceSwapperOptions): Promise<Fa
       fix: "Pass models: a folder or URL of a converted set, or 'tiny' for the shipped untrained set (tests, trying the API).",
     });
   }
-  const method = options.method ?? 'fslsd';
-  if (!(METHODS as readonly string[]).includes(method)) {
-    throw new FslsdError('INVALID_ARGUMENT', `Unknown method "${String(method)}".`, { fix: `Use one of ${METHODS.join(', ')}.` });
+  if (options.method !== undefined && !(METHODS as readonly string[]).includes(options.method)) {
+    throw new FslsdError('INVALID_ARGUMENT', `Unknown method "${String(options.method)}".`, { fix: `Use one of ${METHODS.join(', ')}.` });
   }
   const report = options.onProgress;
   const warn = (code: 'TINY_MODELS' | 'DEVICE_FALLBACK', message: string) => {
@@ -191,9 +199,18 @@ export async function createFaceSwapper(options: FaceSwapperOptions): Promise<Fa
   const models = options.models instanceof URL ? options.models.href : options.models;
   const tiny = models === 'tiny';
   if (tiny) warn('TINY_MODELS', TINY_MODELS_WARNING);
-  const set = await resolveModelSet({ models: tiny ? undefined : models, cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(), offline: options.offline, signal: options.signal });
+  const set = tiny && options.method === 'megafs'
+    ? await modelSetFromDirectory(tinyMegaFSModelsDirectory())
+    : await resolveModelSet({ models: tiny ? undefined : models, cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(), offline: options.offline, signal: options.signal });
+  // The set says which method it holds; `method` may confirm it, never contradict it.
+  const method: Method = methodOfSet(set);
+  if (options.method !== undefined && options.method !== method) {
+    throw new FslsdError('INVALID_ARGUMENT', `The model set "${set.name}" holds ${method === 'megafs' ? 'MegaFS' : 'FSLSD'} networks, but method "${options.method}" was asked for.`, {
+      fix: `Pass method: "${method}" (or leave it out), or a ${options.method === 'megafs' ? 'MegaFS set (fslsd_reference.megafs_export, or models: "tiny" with method "megafs")' : 'FSLSD set'}.`,
+    });
+  }
   const sessionOptions = sessionOptionsFor(device, options.threads);
-  const swapper = await createStageSwapper({
+  const swapper = await (method === 'megafs' ? createMegaFSSwapper : createStageSwapper)({
     runtime: nodeRuntime,
     models: set,
     sessionOptions,

@@ -18,8 +18,11 @@ export const MODEL_IDS: readonly ModelId[] = Object.freeze(['psp-encoder', 'land
 /** Networks a model set may carry besides the six: the 106-point landmarker (H3R) that feeds E_le. */
 export type OptionalModelId = 'landmarker-106';
 export const OPTIONAL_MODEL_IDS: readonly OptionalModelId[] = Object.freeze(['landmarker-106']);
+/** The three networks of a MegaFS set (megafs/contracts.ts has their contracts). */
+export type MegaFSModelId = 'megafs-encoder' | 'megafs-transfer' | 'megafs-generator';
+export const MEGAFS_MODEL_IDS: readonly MegaFSModelId[] = Object.freeze(['megafs-encoder', 'megafs-transfer', 'megafs-generator']);
 /** Any network a model set may list. */
-export type AnyModelId = ModelId | OptionalModelId;
+export type AnyModelId = ModelId | OptionalModelId | MegaFSModelId;
 
 export type Dim = number | string;
 
@@ -32,7 +35,7 @@ export interface TensorContract {
 }
 
 export interface ModelContract {
-  readonly id: ModelId;
+  readonly id: AnyModelId;
   readonly inputs: readonly TensorContract[];
   readonly outputs: readonly TensorContract[];
 }

@@ -354,6 +354,42 @@ def postprocess(image: torch.Tensor) -> torch.Tensor:
     return (image - low) / (high - low) * 255.0
 
 
+class SoftErosion(nn.Module):
+    """inference.py's SoftErosion(kernel_size=17, threshold=0.9, iterations=7): an iterated
+    min(x, cone blur of x), one more blur, then 1 where >= threshold and the rest rescaled so its
+    maximum is 1."""
+
+    def __init__(self, kernel_size=17, threshold=0.9, iterations=7):
+        super().__init__()
+        r = kernel_size // 2
+        self.padding = r
+        self.iterations = iterations
+        self.threshold = threshold
+        y_indices, x_indices = torch.meshgrid(torch.arange(0.0, kernel_size), torch.arange(0.0, kernel_size), indexing="ij")
+        dist = torch.sqrt((x_indices - r) ** 2 + (y_indices - r) ** 2)
+        kernel = dist.max() - dist
+        kernel /= kernel.sum()
+        self.register_buffer("weight", kernel.view(1, 1, kernel_size, kernel_size))
+
+    def forward(self, x):
+        x = x.float()
+        for _ in range(self.iterations - 1):
+            x = torch.min(x, F.conv2d(x, weight=self.weight, groups=x.shape[1], padding=self.padding))
+        x = F.conv2d(x, weight=self.weight, groups=x.shape[1], padding=self.padding)
+        mask = x >= self.threshold
+        x[mask] = 1.0
+        x[~mask] /= x[~mask].max()
+        return x, mask
+
+
+def compose(pixels: torch.Tensor, target: torch.Tensor, face_mask: torch.Tensor) -> dict:
+    """inference.py's postprocess on tensors: pixels [1,3,S,S] from ``postprocess``, target
+    [1,3,S,S] in [0, 255], face mask [1,1,S,S] in [0, 1] -> soft mask and the blend (float; the
+    released code then truncates it to uint8)."""
+    soft, _ = SoftErosion()(face_mask)
+    return {"soft": soft, "blended": pixels * soft + target * (1 - soft)}
+
+
 def resize_to_input(rgb: "np.ndarray") -> "np.ndarray":
     """cv2.resize(rgb, (256, 256)) with INTER_LINEAR on uint8, for the 4x reduction of a 1024^2 image:
     each output pixel averages the two middle rows and columns of its 4x4 cell (half-pixel centres

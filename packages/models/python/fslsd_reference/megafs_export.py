@@ -27,8 +27,8 @@ from PIL import Image
 from torch import nn
 
 from . import export
-from .fixtures import encode, summarize
-from .megafs import (TRANSFER_TYPES, MegaFSNetworks, build_megafs, generate_from_structure, load_megafs_checkpoint,
+from .fixtures import encode, inner_mask, summarize
+from .megafs import (TRANSFER_TYPES, MegaFSNetworks, build_megafs, compose, generate_from_structure, load_megafs_checkpoint,
                      load_stylegan2_checkpoint, postprocess, resize_to_input, to_input_tensor)
 from .stylegan2 import NoiseInjection, ToRGB
 from .layers import FusedLeakyReLU
@@ -196,13 +196,17 @@ def fixtures(samples: str, out_dir: str, seed: int, width: float, storage: str, 
     result = networks.swap(to_input_tensor(source_small), to_input_tensor(target_small))
     pixels = postprocess(result["image"])
     refined = networks.refine(to_input_tensor(target_small))
+    # The composition with the FSLSD fixtures' inner-face mask standing in for the parsing mask.
+    mask = torch.from_numpy(inner_mask().astype(np.float32) / 255.0)
+    target_pixels = torch.from_numpy(target_rgb.transpose(2, 0, 1).astype(np.float32)).unsqueeze(0)
+    composed = compose(pixels, target_pixels, mask.view(1, 1, *mask.shape))
     fixture = {
         "method": METHOD,
         "variant": typ,
         "seed": seed,
         "width": width,
         "weights": storage,
-        "inputs": {"source": SOURCE, "target": TARGET},
+        "inputs": {"source": SOURCE, "target": TARGET, "mask": "parity-mask.png"},
         # The 256^2 network inputs as bytes (cv2's INTER_LINEAR 4x reduction, see megafs.resize_to_input).
         "sourceInput": encode_bytes(source_small),
         "targetInput": encode_bytes(target_small),
@@ -214,6 +218,8 @@ def fixtures(samples: str, out_dir: str, seed: int, width: float, storage: str, 
             "image": summarize(result["image"]),
             # The min-max stretch to [0, 255] is defined by these two values of the raw image.
             "pixels": {"min": float(result["image"].min()), "max": float(result["image"].max()), "mean": float(pixels.double().mean())},
+            "soft": summarize(composed["soft"]),
+            "blended": summarize(composed["blended"]),
             "refined": {"sample": {"offset": 3, "stride": 16, **encode(refined[0].numpy()[:, 3::16, 3::16])}, "stats": {"mean": float(refined.double().mean())}},
         },
     }
