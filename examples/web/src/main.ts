@@ -13,6 +13,7 @@ type Backend = 'auto' | 'webgpu' | 'wasm';
 /** State the end-to-end tests read; also handy in the devtools console. */
 interface DemoState {
   status: 'loading' | 'ready' | 'swapping' | 'done' | 'error';
+  method?: string;
   backend?: string;
   fallbackReason?: string;
   precision?: string;
@@ -37,6 +38,8 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const params = new URLSearchParams(location.search);
 const select = $<HTMLSelectElement>('backend-select');
 select.value = params.get('backend') ?? 'auto';
+const methodSelect = $<HTMLSelectElement>('method-select');
+methodSelect.value = params.get('method') ?? 'fslsd';
 
 interface Photo {
   image: Blob;
@@ -77,9 +80,11 @@ async function load(backend: Backend) {
   await swapper?.dispose();
   const started = performance.now();
   try {
-    // 'tiny' and the face models are served from models/ beside this page (fslsd-web-assets).
-    swapper = await createFaceSwapper({ models: 'tiny', device: backend, descriptor: false, onProgress });
+    // 'tiny' (FSLSD's or MegaFS's) and the face models are served from models/ beside this page (fslsd-web-assets).
+    const method = methodSelect.value as 'fslsd' | 'megafs';
+    swapper = await createFaceSwapper({ method, models: 'tiny', device: backend, descriptor: false, onProgress });
     state.backend = swapper.device;
+    state.method = swapper.method;
     state.fallbackReason = swapper.fallbackReason;
     state.precision = swapper.precision;
     state.precisionReason = swapper.precisionReason;
@@ -143,7 +148,7 @@ async function swap() {
     const link = $<HTMLAnchorElement>('download');
     link.href = URL.createObjectURL(png);
     link.hidden = false;
-    status(`Swapped on ${swapper.device} in ${(state.swapMs / 1000).toFixed(1)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v!)} ms`).join(', ')}).`, 1);
+    status(`Swapped (${swapper.method}) on ${swapper.device} in ${(state.swapMs / 1000).toFixed(1)} s (${Object.entries(result.timings).map(([k, v]) => `${k} ${Math.round(v!)} ms`).join(', ')}).`, 1);
     state.status = 'done';
   } catch (error) {
     fail(error);
@@ -205,6 +210,7 @@ pick('source');
 pick('target');
 $('swap').addEventListener('click', () => void swap());
 select.addEventListener('change', () => void load(select.value as Backend));
+methodSelect.addEventListener('change', () => void load(select.value as Backend));
 show('source', await bundled('hopper.jpg'));
 show('target', await bundled('astronaut.png'));
 await load(select.value as Backend);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Copies the model files a browser app serves as static files: the shipped tiny set (what
-// createFaceSwapper({ models: 'tiny' }) loads) and the face models (detector, landmarks,
+// Copies the model files a browser app serves as static files: the shipped tiny sets (what
+// createFaceSwapper({ models: 'tiny' }) loads, with method 'fslsd' or 'megafs') and the face models (detector, landmarks,
 // descriptor), from @fslsd/models into DIR/models/. Each folder is written under a temporary
 // name and renamed, so a page never sees half a set.
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -11,9 +11,10 @@ const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`Usage: fslsd-web-assets [DIR] [--no-tiny]
 
-Copies the face models and the tiny model set of @fslsd/models into DIR/models/faces/ and
-DIR/models/tiny/ (DIR defaults to ./public, the folder Vite and most bundlers serve as is).
-createFaceSwapper() in @fslsd/web looks for them there by default.
+Copies the face models and the tiny model sets of @fslsd/models (FSLSD and MegaFS) into
+DIR/models/faces/, DIR/models/tiny/ and DIR/models/tiny-megafs/ (DIR defaults to ./public, the
+folder Vite and most bundlers serve as is). createFaceSwapper() in @fslsd/web looks for them
+there by default.
 
   --no-tiny   copy only the face models (you serve converted weights of your own)
   -h, --help  this text`);
@@ -30,7 +31,7 @@ if (existsSync(target) && !statSync(target).isDirectory()) {
   process.exit(2);
 }
 const models = path.dirname(createRequire(import.meta.url).resolve('@fslsd/models/package.json'));
-const sets = args.includes('--no-tiny') ? ['faces'] : ['faces', 'tiny'];
+const sets = args.includes('--no-tiny') ? ['faces'] : ['faces', 'tiny', 'tiny-megafs'];
 for (const name of sets) {
   const from = path.join(models, name);
   const to = path.join(target, 'models', name);

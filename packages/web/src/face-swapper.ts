@@ -23,12 +23,16 @@ import { type Outgoing, type Pixels, type Reply, type WireOptions, errorFromWire
 
 /** Options of {@link createFaceSwapper} in the browser. */
 export interface WebFaceSwapperOptions {
-  /** The method. Default and only value today: `fslsd`. */
+  /**
+   * `fslsd` or `megafs` (the paper's baseline). Default: the model set's method; with
+   * `models: 'tiny'`, `megafs` picks the tiny MegaFS set.
+   */
   readonly method?: Method;
   /**
-   * The networks: `'tiny'` (the shipped untrained set, served at `models/tiny/` beside the page:
-   * `npx fslsd-web-assets public` puts it there; a `TINY_MODELS` warning says it paints no real
-   * face), or the base URL of a model set (its manifest.json and files), relative to the page or absolute.
+   * The networks: `'tiny'` (the shipped untrained set, served at `models/tiny/` beside the page,
+   * or `models/tiny-megafs/` with method `megafs`: `npx fslsd-web-assets public` puts both there;
+   * a `TINY_MODELS` warning says it paints no real face), or the base URL of a model set (its
+   * manifest.json and files), relative to the page or absolute.
    */
   readonly models: 'tiny' | string | URL;
   /** Base URL of the face models (a static copy of `@fslsd/models/faces/`). Default `models/faces/` beside the page. */
@@ -256,8 +260,8 @@ export async function createFaceSwapper(options: WebFaceSwapperOptions): Promise
   if (options?.models === undefined) {
     throw new FslsdError('INVALID_ARGUMENT', 'createFaceSwapper() needs models.', { fix: 'Pass models: "tiny" (untrained, for trying the pipeline) or the URL of a converted model set.' });
   }
-  const method = options.method ?? 'fslsd';
-  if (!(METHODS as readonly string[]).includes(method)) {
+  const { method } = options;
+  if (method !== undefined && !(METHODS as readonly string[]).includes(method)) {
     throw new FslsdError('INVALID_ARGUMENT', `Unknown method "${String(method)}".`, { fix: `Use one of ${METHODS.join(', ')}.` });
   }
   const report = options.onProgress;
@@ -266,7 +270,7 @@ export async function createFaceSwapper(options: WebFaceSwapperOptions): Promise
     if (report) report({ kind: 'warning', code: 'TINY_MODELS', message: TINY_MODELS_WARNING });
     else console.warn(TINY_MODELS_WARNING);
   }
-  const models = resolveUrl(tiny ? 'models/tiny/' : options.models, 'models');
+  const models = resolveUrl(tiny ? (method === 'megafs' ? 'models/tiny-megafs/' : 'models/tiny/') : options.models, 'models');
   const faces = resolveUrl(options.faces ?? 'models/faces/', 'faces');
   const worker = options.worker ?? shippedWorker();
   const channel = connect(worker);
@@ -277,7 +281,7 @@ export async function createFaceSwapper(options: WebFaceSwapperOptions): Promise
     info = await channel.call({
       type: 'init',
       init: {
-        models, faces, device: options.device ?? 'auto', precision: options.precision ?? 'auto', cache: options.cache ?? true, descriptor: options.descriptor ?? true,
+        ...(method ? { method } : {}), models, faces, device: options.device ?? 'auto', precision: options.precision ?? 'auto', cache: options.cache ?? true, descriptor: options.descriptor ?? true,
         defaults, ...(options.wasmPaths ? { wasmPaths: options.wasmPaths } : {}), ...(lifeline ? { lifeline } : {}),
       },
     }, 'loading the models', { signal: options.signal, onProgress: report });

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { FslsdError, type ModelSet, type OrtRuntime, type Precision } from '@fslsd/core';
-import { type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
+import { type Swapper, type SwapperOptions, createMegaFSSwapper, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
 import { modelSetFromUrl } from '@fslsd/models';
 import { cacheStorageModelCache } from './cache.js';
 
@@ -95,7 +95,9 @@ export async function createSwapper(options: WebSwapperOptions): Promise<WebSwap
   const models = typeof options.models === 'string'
     ? await modelSetFromUrl(options.models, { cache: options.cache === false ? undefined : cacheStorageModelCache(), signal: options.signal })
     : options.models;
-  const swapper = await createCoreSwapper({
+  // The set decides the method: a MegaFS set lists megafs-* networks.
+  const create = models.entries.some((entry) => entry.id.startsWith('megafs-')) ? createMegaFSSwapper : createCoreSwapper;
+  const swapper = await create({
     ...options,
     runtime: ort as unknown as OrtRuntime,
     models,

@@ -21,6 +21,8 @@ export interface Pixels {
 
 /** The worker's options: the page resolves URLs and keeps the functions and signals. */
 export interface WorkerInit {
+  /** The method asked for; absent: the model set's. */
+  readonly method?: 'fslsd' | 'megafs';
   readonly models: string;
   readonly faces: string;
   readonly device: 'auto' | 'webgpu' | 'wasm';

@@ -106,6 +106,11 @@ export function exposeSwapper(port: WorkerPort): void {
           }
           const networks = await createSwapper({ models: init.models, backend: init.device, precision: init.precision, cache: init.cache, ...init.defaults, ...(init.wasmPaths ? { wasmPaths: init.wasmPaths } : {}), signal, onProgress });
           try {
+            if (init.method !== undefined && init.method !== networks.method) {
+              throw new FslsdError('INVALID_ARGUMENT', `The model set at ${init.models} holds ${networks.method === 'megafs' ? 'MegaFS' : 'FSLSD'} networks, but method "${init.method}" was asked for.`, {
+                fix: `Pass method: "${networks.method}" (or leave it out), or the URL of a ${init.method === 'megafs' ? 'MegaFS' : 'FSLSD'} set.`,
+              });
+            }
             const analyzer = await createFaceAnalyzer({ models: init.faces, backend: networks.backend, cache: init.cache, descriptor: init.descriptor, signal });
             swapper = composeFaceSwapper(networks, analyzer);
           } catch (error) {
