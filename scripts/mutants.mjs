@@ -21,18 +21,24 @@ const MUTANTS = [
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
   { name: 'landmark axes swapped in the maps', file: `${CORE}/landmarks/maps.ts`, from: 'return row * LANDMARK_MAP_SIZE + col;', to: 'return col * LANDMARK_MAP_SIZE + row;' },
   { name: 'landmarks rounded instead of truncated', file: `${CORE}/landmarks/maps.ts`, from: 'const col = Math.trunc(x);', to: 'const col = Math.round(x);' },
-  { name: 'mask pyramid not chained (every scale from the 1024 mask)', file: `${CORE}/graph/blend.ts`, from: '    previous = mask;\n', to: "    previous = 'mask';\n" },
-  { name: 'blend uses the inverse mask on the source features', file: `${CORE}/graph/blend.ts`, from: "node('Mul', [`source_feature_${i}`, mask]", to: "node('Mul', [`source_feature_${i}`, `inverse_${i}`]" },
+  { name: 'mask pyramid not chained (every scale from the 1024 mask)', file: `${CORE}/fslsd/blend.ts`, from: '    previous = mask;\n', to: "    previous = 'mask';\n" },
+  { name: 'blend uses the inverse mask on the source features', file: `${CORE}/fslsd/blend.ts`, from: "node('Mul', [`source_feature_${i}`, mask]", to: "node('Mul', [`source_feature_${i}`, `inverse_${i}`]" },
   { name: 'normalisation divides by 256', file: `${CORE}/image/tensor.ts`, from: 'Math.fround(v / 255) - 0.5) / 0.5', to: 'Math.fround(v / 256) - 0.5) / 0.5' },
   { name: 'resampling filter: triangle of the wrong width', file: `${CORE}/graph/preludes.ts`, from: '1 - Math.abs(j - factor + 0.5) / factor', to: '1 - Math.abs(j - factor + 0.5) / (factor + 1)' },
-  { name: 'default strength 0.9', file: `${CORE}/swapper.ts`, from: 'const defaultStrength = options.strength ?? 1;', to: 'const defaultStrength = options.strength ?? 0.9;' },
+  { name: 'default strength 0.9', file: `${CORE}/fslsd/swapper.ts`, from: 'const defaultStrength = options.strength ?? 1;', to: 'const defaultStrength = options.strength ?? 0.9;' },
   { name: 'clamp to [-1, 2]', file: `${CORE}/graph/preludes.ts`, from: "floatTensor('high', [], Float32Array.of(1))", to: "floatTensor('high', [], Float32Array.of(2))" },
-  { name: 'fusion takes the unshifted source codes', file: `${CORE}/latent/fuse.ts`, from: 'fused.set(shifted.subarray(', to: 'fused.set(source.data.subarray(' },
+  { name: 'fusion takes the unshifted source codes', file: `${CORE}/fslsd/fuse.ts`, from: 'fused.set(shifted.subarray(', to: 'fused.set(source.data.subarray(' },
   { name: 'default mask centred at 0.5 instead of 0.55', file: `${CORE}/mask/inner-mask.ts`, from: 'const centreY = 0.55 * size;', to: 'const centreY = 0.5 * size;' },
   { name: 'image to bytes truncates instead of rounding', file: `${CORE}/image/tensor.ts`, from: 'Math.floor(((value + 1) / 2) * 255 + 0.5)', to: 'Math.floor(((value + 1) / 2) * 255)' },
   { name: 'video tracker takes face N by size rank in every frame', file: `${CORE}/video/video-swap.ts`, from: '({ face, crowded } = await this.match(frame, faces, this.track));', to: 'face = faces[this.options.faceIndex ?? 0];' },
-  { name: 'a source face from another model set is accepted', file: `${CORE}/swapper.ts`, from: "if (source.method !== 'fslsd' || source.models !== models) {", to: "if (source.method !== 'fslsd') {" },
-  { name: 'hand-built target faces are not checked', file: `${CORE}/swapper.ts`, from: "if ((target as TargetFace)?.kind === 'target') checkTargetFace(target as TargetFace);", to: '' },
+  { name: 'a source face from another model set is accepted', file: `${CORE}/fslsd/swapper.ts`, from: "if (source.method !== 'fslsd' || source.models !== models) {", to: "if (source.method !== 'fslsd') {" },
+  { name: 'hand-built target faces are not checked', file: `${CORE}/fslsd/swapper.ts`, from: "if ((target as TargetFace)?.kind === 'target') checkTargetFace(target as TargetFace);", to: '' },
+  // MegaFS (core/src/megafs): checked by the Node MegaFS parity suite.
+  { name: 'megafs: the 256² input rounds the 2x2 mean down', file: `${CORE}/megafs/input.ts`, from: 'out[(y * size + x) * 3 + c] = (sum + 2) >> 2;', to: 'out[(y * size + x) * 3 + c] = sum >> 2;' },
+  { name: 'megafs: six erosion passes instead of seven', file: `${CORE}/megafs/soft-erosion.ts`, from: 'export const EROSION_ITERATIONS = 7;', to: 'export const EROSION_ITERATIONS = 6;' },
+  { name: 'megafs: the stretch forgets to subtract the minimum', file: `${CORE}/megafs/soft-erosion.ts`, from: "node('Div', ['shifted', 'span'], ['unit']),", to: "node('Div', ['raw', 'span'], ['unit']),"},
+  { name: 'megafs: the blend is rounded, not truncated', file: `${CORE}/megafs/swapper.ts`, from: 'Math.trunc(generated.blended[c * plane + p]!)', to: 'Math.round(generated.blended[c * plane + p]!)' },
+  { name: 'megafs: source and target swapped in the transfer', file: `${CORE}/megafs/swapper.ts`, from: 'transferCodes(transferSession, source.wplus, targetFace.wplus)', to: 'transferCodes(transferSession, targetFace.wplus, source.wplus)' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
@@ -64,7 +70,7 @@ function suitesFail(web = false) {
   if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1' }), stdio: 'ignore' }).status !== 0;
   const core = runPnpm(pnpm, ['--filter', '@fslsd/core', 'exec', 'vitest', 'run'], { stdio: 'ignore' });
   if (core !== 0) return true;
-  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts'], { stdio: 'ignore' });
+  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts'], { stdio: 'ignore' });
   return node !== 0;
 }
 

@@ -3,18 +3,19 @@
  * graphs composed from the networks, the blend graph, float16 rewriting, external weights, and
  * the protobuf helpers the face-model converter in @fslsd/models uses.
  */
-export { MODEL_CONTRACTS, MODEL_IDS, OPTIONAL_MODEL_IDS, MEGAFS_MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
+export { MODEL_CONTRACTS } from './fslsd/contracts.js';
+export { MODEL_IDS, OPTIONAL_MODEL_IDS, MEGAFS_MODEL_IDS, checkDeclaredContract, checkModelContract, formatTensor } from './contracts/contract.js';
 export type { ModelId, OptionalModelId, MegaFSModelId, AnyModelId, ModelContract, TensorContract, Dim } from './contracts/contract.js';
 export { externalizeWeights, inlineWeightBytes, EXTERNAL_MIN_BYTES } from './graph/external-weights.js';
 export { toFloat16, float16Bits, FLOAT32_OPS } from './graph/float16.js';
-export { FEATURE_SIZES, blendGraph } from './graph/blend.js';
-export type { BlendGraphOptions } from './graph/blend.js';
+export { FEATURE_SIZES, blendGraph } from './fslsd/blend.js';
+export type { BlendGraphOptions } from './fslsd/blend.js';
 export { composeModels } from './graph/compose.js';
 export type { GraphPart, ComposeOptions } from './graph/compose.js';
 export { downscaleGraph, landmarkMapsGraph, clampGraph, triangleTaps, NO_PIXEL } from './graph/preludes.js';
 export { decodeModel, encodeModel, describeValue, OPSET, node, valueInfo, floatTensor, makeModel, onnx as onnxProto } from './graph/onnx.js';
 export type { ModelProto, AttributeValue, NodeProto, TensorProto, ValueInfoProto } from './graph/onnx.js';
-export { encodeLatentGraph } from './stages/encode-latent.js';
-export { landmarkDirectionGraph } from './stages/landmark-direction.js';
-export { synthesisGraph } from './stages/synthesize.js';
-export type { SynthesisModels } from './stages/synthesize.js';
+export { encodeLatentGraph } from './fslsd/stages/encode-latent.js';
+export { landmarkDirectionGraph } from './fslsd/stages/landmark-direction.js';
+export { synthesisGraph } from './fslsd/stages/synthesize.js';
+export type { SynthesisModels } from './fslsd/stages/synthesize.js';

@@ -9,11 +9,13 @@
  *   @fslsd/core/video     temporal filters, face tracking, frame streams
  *   @fslsd/core/graph     ONNX graph builders, model contracts, float16, external weights
  *
- * Dataflow of one swap (each arrow is a file under src/stages/):
+ * Two methods, one front end. FSLSD (src/fslsd/, each arrow a file under fslsd/stages/):
  *   source crop -> encode-latent -> W+_s ---------------------------\
  *   target crop -> encode-latent -> W+_t --------------------------- fuse-latents -> edit-latent -> latent
  *   landmarks (source, target) -> landmark-direction -> n ----------/
  *   latent + target crop + mask -> synthesize (G + E_t + blend + decoder, one graph) -> image, sideOutput
+ * MegaFS (src/megafs/): crops -> encode (codes, f4) -> transfer -> generate (G from f4 + soft-eroded blend).
+ * Both implement swapper.ts's Swapper; face/, video/ and face-swapper.ts use either.
  */
 export { FslsdError, ContractError, AbortError } from './errors.js';
 export type { FslsdErrorCode } from './errors.js';

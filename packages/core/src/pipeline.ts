@@ -2,13 +2,13 @@
  * @fslsd/core/pipeline: the stage-level swapper on aligned 1024² crops (what the face swapper
  * drives), the executor that runs stage graphs on an injected ONNX Runtime, and the stages.
  */
-export { createSwapper } from './swapper.js';
+export { createSwapper } from './fslsd/swapper.js';
 export type {
   Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, TargetFace, ProgressEvent, StageName, Precision,
 } from './swapper.js';
 export { Executor, StageSession } from './executor.js';
 export type { SessionRunEvent, TensorSummary, Feed } from './executor.js';
-export { fuseLatents } from './latent/fuse.js';
+export { fuseLatents } from './fslsd/fuse.js';
 export { LANDMARK_MAP_SIZE, landmarkPixelIndex, landmarkPixels } from './landmarks/maps.js';
 export { checkCrop } from './image/tensor.js';
 export { defaultInnerMask, maskToTensor } from './mask/inner-mask.js';

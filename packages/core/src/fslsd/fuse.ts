@@ -1,6 +1,6 @@
 import { FslsdError } from '../errors.js';
-import type { LatentSplit } from './split.js';
-import { CODE_SIZE, DIRECTION_ROWS, WPlus } from './wplus.js';
+import type { LatentSplit } from '../latent/split.js';
+import { CODE_SIZE, DIRECTION_ROWS, WPlus } from '../latent/wplus.js';
 
 /**
  * The landmark-direction edit and the structure/appearance fusion:

@@ -3,12 +3,12 @@
  * Graph: downscale 1024 -> 256 (PIL-style bilinear) -> psp-encoder (+ latent_avg inside).
  * Contract: in `image` float32[1,3,1024,1024] in [-1,1]; out `wplus` float32[1,18,512].
  */
-import type { StageSession } from '../executor.js';
-import { composeModels } from '../graph/compose.js';
-import { type ModelProto, valueInfo } from '../graph/onnx.js';
-import { downscaleGraph } from '../graph/preludes.js';
-import type { ImageTensor } from '../image/tensor.js';
-import { WPlus } from '../latent/wplus.js';
+import type { StageSession } from '../../executor.js';
+import { composeModels } from '../../graph/compose.js';
+import { type ModelProto, valueInfo } from '../../graph/onnx.js';
+import { downscaleGraph } from '../../graph/preludes.js';
+import type { ImageTensor } from '../../image/tensor.js';
+import { WPlus } from '../../latent/wplus.js';
 
 export const ENCODE_LATENT = 'encode-latent';
 

@@ -7,7 +7,7 @@
  * Because each mask is resized from the previous one, the first step takes 1024 -> 8 and every
  * later mask is a smooth upsampling of that 8x8 mask.
  */
-import { type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from './onnx.js';
+import { type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from '../graph/onnx.js';
 
 /** Spatial sizes of the 8 feature scales of a 1024^2 generator. */
 export const FEATURE_SIZES = Object.freeze([8, 16, 32, 64, 128, 256, 512, 1024]);

@@ -3,10 +3,10 @@
  * Graph: one-hot landmark maps (212 x 256^2, built inside the runtime) -> landmark-encoder.
  * Contract: in `landmark_pixels` int64[1,212]; out `direction` float32[1,7,512].
  */
-import type { StageSession } from '../executor.js';
-import { composeModels } from '../graph/compose.js';
-import { type ModelProto, valueInfo } from '../graph/onnx.js';
-import { NO_PIXEL, landmarkMapsGraph } from '../graph/preludes.js';
+import type { StageSession } from '../../executor.js';
+import { composeModels } from '../../graph/compose.js';
+import { type ModelProto, valueInfo } from '../../graph/onnx.js';
+import { NO_PIXEL, landmarkMapsGraph } from '../../graph/preludes.js';
 
 export const LANDMARK_DIRECTION = 'landmark-direction';
 

@@ -12,13 +12,13 @@
  * Contract: in `wplus` float32[1,18,512], `target_image` float32[1,3,1024,1024] in [-1,1],
  * `mask` float32[1,1,1024,1024] in [0,1]; out `image` (clamped to [-1,1]), `side_output`.
  */
-import type { StageSession } from '../executor.js';
-import { FEATURE_SIZES, blendGraph } from '../graph/blend.js';
-import { composeModels } from '../graph/compose.js';
-import { type ModelProto, valueInfo } from '../graph/onnx.js';
-import { clampGraph } from '../graph/preludes.js';
-import type { ImageTensor } from '../image/tensor.js';
-import type { WPlus } from '../latent/wplus.js';
+import type { StageSession } from '../../executor.js';
+import { FEATURE_SIZES, blendGraph } from '../blend.js';
+import { composeModels } from '../../graph/compose.js';
+import { type ModelProto, valueInfo } from '../../graph/onnx.js';
+import { clampGraph } from '../../graph/preludes.js';
+import type { ImageTensor } from '../../image/tensor.js';
+import type { WPlus } from '../../latent/wplus.js';
 
 export const SYNTHESIZE = 'synthesize';
 
