@@ -11,7 +11,7 @@ import { Executor, type StageSession } from './executor.js';
 import { externalizeWeights } from './graph/external-weights.js';
 import { toFloat16 } from './graph/float16.js';
 import { type ModelProto, decodeModel } from './graph/onnx.js';
-import type { SwapperOptions } from './swapper.js';
+import type { CallOptions, StageName, SwapperOptions } from './swapper.js';
 
 /** The session config key that tells onnxruntime where external weight files are. */
 const EXTERNAL_FOLDER_KEY = 'model_external_initializers_file_folder_path';
@@ -95,4 +95,29 @@ export async function openStageSessions(options: SwapperOptions, weightsFolder: 
     await Promise.all(sessions.map((s) => s.release()));
     throw error;
   }
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Runs one stage of a call: checks the swapper is alive and the call not aborted, reports start and end, adds its time. */
+export type StageRunner = <T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T) => Promise<T>;
+
+/**
+ * The stage runner both methods' swappers use. `alive()` says whether the swapper may still run.
+ * @throws FslsdError `INVALID_ARGUMENT` after dispose, `ABORTED` before or after a stage.
+ */
+export function stageRunner(options: Pick<SwapperOptions, 'onProgress'>, alive: () => boolean): StageRunner {
+  return async (name, call, timings, work) => {
+    if (!alive()) throw new FslsdError('INVALID_ARGUMENT', 'This swapper was disposed.', { fix: 'Create a new one with createFaceSwapper() (or createSwapper()).' });
+    throwIfAborted(call?.signal, name);
+    const report = call?.onProgress ?? options.onProgress;
+    report?.({ kind: 'stage', status: 'start', stage: name });
+    const start = now();
+    const result = await work();
+    const milliseconds = now() - start;
+    timings[name] = (timings[name] ?? 0) + milliseconds;
+    report?.({ kind: 'stage', status: 'done', stage: name, milliseconds });
+    throwIfAborted(call?.signal, name);
+    return result;
+  };
 }

@@ -32,7 +32,10 @@ interface MegaFSFixture {
   };
 }
 
-const fixtures = path.join(packageDirectory(), 'fixtures');
+// FSLSD_MEGAFS_PARITY_MODELS / _FIXTURES check another export (a full-width one) against its own reference outputs.
+const fixtures = process.env.FSLSD_MEGAFS_PARITY_FIXTURES ?? path.join(packageDirectory(), 'fixtures');
+const parityModels = process.env.FSLSD_MEGAFS_PARITY_MODELS ?? tinyMegaFSModelsDirectory();
+const maskFolder = path.join(packageDirectory(), 'fixtures');
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 /** Tolerances about 10x the error measured here (printed below), like the FSLSD parity's. */
 const TOLERANCE = { codes: 1e-5, structure: 1e-5, pixels: 2e-3 } as const;
@@ -57,14 +60,14 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
     fixture = JSON.parse(readFileSync(path.join(fixtures, 'megafs-parity.json'), 'utf8')) as MegaFSFixture;
     const swapper = await createMegaFSSwapper({
       runtime: nodeRuntime,
-      models: await modelSetFromDirectory(tinyMegaFSModelsDirectory()),
+      models: await modelSetFromDirectory(parityModels),
       sessionOptions: sessionOptionsFor({ device: 'cpu', executionProviders: ['cpu'] }),
       onSessionRun: (event) => runs.push(event),
     });
     const [sourceImage, targetImage, mask] = await Promise.all([
       readAlignedCrop(path.join(samplesDirectory(), fixture.inputs.source)),
       readAlignedCrop(path.join(samplesDirectory(), fixture.inputs.target)),
-      readMask(path.join(fixtures, fixture.inputs.mask)),
+      readMask(path.join(maskFolder, fixture.inputs.mask)),
     ]);
     inputs = [reduceForMegaFS(sourceImage), reduceForMegaFS(targetImage)];
     source = await swapper.encodeSource({ image: sourceImage, landmarks: landmarksOf(fixture.inputs.source) });

@@ -8,14 +8,14 @@
  *   swap(source, target)           -> stages: landmark-direction, fuse-latents, edit-latent, synthesize
  */
 import { MODEL_IDS } from '../contracts/contract.js';
-import { FslsdError, throwIfAborted } from '../errors.js';
+import { FslsdError } from '../errors.js';
 import type { StageSession } from '../executor.js';
 import { CROP_SIZE, checkCrop, imageToTensor } from '../image/tensor.js';
 import { LANDMARK_POINTS, landmarkPixels, validateLandmarks } from '../landmarks/maps.js';
 import { resolveLatentSplit } from '../latent/split.js';
 import { WPlus } from '../latent/wplus.js';
 import { defaultInnerMask, maskToTensor } from '../mask/inner-mask.js';
-import { loadCheckedModels, openStageSessions } from '../model-loading.js';
+import { loadCheckedModels, openStageSessions, stageRunner } from '../model-loading.js';
 import { type SourceFace, createSourceFace, modelSetId } from '../source-face.js';
 import type { CallOptions, FaceInput, StageName, Swapper, SwapperOptions, TargetFace, TargetInput } from '../swapper.js';
 import { FEATURE_SIZES } from './blend.js';
@@ -26,8 +26,6 @@ import { ENCODE_LATENT, encodeLatent, encodeLatentGraph } from './stages/encode-
 import { FUSE_LATENTS } from './stages/fuse-latents.js';
 import { LANDMARK_DIRECTION, landmarkDirection, landmarkDirectionGraph } from './stages/landmark-direction.js';
 import { SYNTHESIZE, synthesisGraph, synthesize } from './stages/synthesize.js';
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Loads and checks the six networks, then opens the four stage sessions (model-loading.ts). */
 async function openSessions(options: SwapperOptions): Promise<StageSession[]> {
@@ -93,19 +91,7 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   const [encodeSession, directionSession, editorSession, synthesisSession] = sessions as [StageSession, StageSession, StageSession, StageSession];
   let disposed = false;
 
-  async function stage<T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T): Promise<T> {
-    if (disposed) throw new FslsdError('INVALID_ARGUMENT', 'This swapper was disposed.', { fix: 'Create a new one with createSwapper().' });
-    throwIfAborted(call?.signal, name);
-    const report = call?.onProgress ?? options.onProgress;
-    report?.({ kind: 'stage', status: 'start', stage: name });
-    const start = now();
-    const result = await work();
-    const milliseconds = now() - start;
-    timings[name] = (timings[name] ?? 0) + milliseconds;
-    report?.({ kind: 'stage', status: 'done', stage: name, milliseconds });
-    throwIfAborted(call?.signal, name);
-    return result;
-  }
+  const stage = stageRunner(options, () => !disposed);
 
   async function encodeFace(face: FaceInput, which: string, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>) {
     checkCrop(face?.image, which);

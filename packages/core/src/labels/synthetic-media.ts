@@ -8,7 +8,7 @@
 export const DIGITAL_SOURCE_TYPE = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 
 /** The text every output carries. */
-export const SYNTHETIC_LABEL = 'Synthetic face swap made with fslsd (FSLSD method); not an authentic photograph.';
+export const SYNTHETIC_LABEL = 'Synthetic face swap made with fslsd (FSLSD or MegaFS method); not an authentic photograph.';
 
 const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 

@@ -8,14 +8,14 @@
  *   swap(source, target) -> transfer.ts -> generate.ts (generator + min-max + soft-eroded blend)
  */
 import { MEGAFS_MODEL_IDS } from '../contracts/contract.js';
-import { FslsdError, throwIfAborted } from '../errors.js';
+import { FslsdError } from '../errors.js';
 import type { StageSession } from '../executor.js';
 import { CROP_SIZE, type ImageTensor, checkCrop, imageToTensor } from '../image/tensor.js';
 import { LANDMARK_POINTS, validateLandmarks } from '../landmarks/maps.js';
 import { resolveLatentSplit } from '../latent/split.js';
 import { WPlus } from '../latent/wplus.js';
 import { defaultInnerMask, maskToTensor } from '../mask/inner-mask.js';
-import { loadCheckedModels, openStageSessions } from '../model-loading.js';
+import { loadCheckedModels, openStageSessions, stageRunner } from '../model-loading.js';
 import { type SourceFace, createSourceFace, modelSetId } from '../source-face.js';
 import type { CallOptions, FaceInput, StageName, Swapper, SwapperOptions, TargetFace, TargetInput } from '../swapper.js';
 import { MEGAFS_CONTRACTS } from './contracts.js';
@@ -23,8 +23,6 @@ import { MEGAFS_ENCODE, encodeMegaFS } from './encode.js';
 import { MEGAFS_GENERATE, generateMegaFS, megafsGenerateGraph } from './generate.js';
 import { megafsInput } from './input.js';
 import { MEGAFS_TRANSFER, transferCodes } from './transfer.js';
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** Which codes come from where in MegaFS (all three transfer modules keep codes 0-3 of the target). */
 const MEGAFS_SPLIT = resolveLatentSplit('megafs');
@@ -67,19 +65,7 @@ export async function createMegaFSSwapper(options: SwapperOptions): Promise<Swap
   const [encodeSession, transferSession, generateSession] = sessions as [StageSession, StageSession, StageSession];
   let disposed = false;
 
-  async function stage<T>(name: StageName, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>, work: () => Promise<T> | T): Promise<T> {
-    if (disposed) throw new FslsdError('INVALID_ARGUMENT', 'This swapper was disposed.', { fix: 'Create a new one with createFaceSwapper().' });
-    throwIfAborted(call?.signal, name);
-    const report = call?.onProgress ?? options.onProgress;
-    report?.({ kind: 'stage', status: 'start', stage: name });
-    const start = now();
-    const result = await work();
-    const milliseconds = now() - start;
-    timings[name] = (timings[name] ?? 0) + milliseconds;
-    report?.({ kind: 'stage', status: 'done', stage: name, milliseconds });
-    throwIfAborted(call?.signal, name);
-    return result;
-  }
+  const stage = stageRunner(options, () => !disposed);
 
   async function encodeFace(face: FaceInput, which: string, call: CallOptions | undefined, timings: Partial<Record<StageName, number>>) {
     checkCrop(face?.image, which);

@@ -90,20 +90,12 @@ def randomize_extras(networks: MegaFSNetworks, seed: int) -> None:
                 normal(module.weight, math.sqrt(2.0 / module.weight[0].numel()))
 
 
-def round_to_float16(networks: MegaFSNetworks) -> None:
-    with torch.no_grad():
-        for _, network in networks.items():
-            for tensor in list(network.parameters()) + list(network.buffers()):
-                if tensor.dtype == torch.float32:
-                    tensor.copy_(tensor.half().float())
-
-
 def build_reference(seed: int, width: float, storage: str, typ: str = "ftm") -> MegaFSNetworks:
     torch.manual_seed(seed)
     networks = build_megafs(typ, Width(width))
     randomize_extras(networks, seed)
     if storage == "float16":
-        round_to_float16(networks)
+        export.round_to_float16(networks)  # any object with items() of modules
     return networks
 
 
@@ -284,7 +276,7 @@ def main(argv=None) -> int:
         except (KeyError, RuntimeError) as error:
             parser.error(f"{error} (is --megafs-type {typ} the checkpoint's variant?)")
         if args.weights == "float16":
-            round_to_float16(networks)
+            export.round_to_float16(networks)
         licence = LICENCE_CONVERTED
         model_licences = {"megafs-encoder": LICENCE_MEGAFS, "megafs-transfer": LICENCE_MEGAFS, "megafs-generator": LICENCE_STYLEGAN2}
         provenance = {"kind": "converted", "checkpoint": os.path.basename(args.megafs_checkpoint),
