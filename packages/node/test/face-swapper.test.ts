@@ -56,7 +56,7 @@ describe('createFaceSwapper', () => {
   it('needs models, and refuses unknown methods and options by name', async () => {
     expect(await codeOf(() => createFaceSwapper({} as never))).toBe('INVALID_ARGUMENT');
     await expect(createFaceSwapper({} as never)).rejects.toThrow(/needs models.*'tiny'/);
-    await expect(createFaceSwapper({ models: 'tiny', method: 'megafs' as never })).rejects.toThrow(/Unknown method "megafs".*fslsd/);
+    await expect(createFaceSwapper({ models: 'tiny', method: 'simswap' as never })).rejects.toThrow(/Unknown method "simswap".*fslsd, megafs/);
     await expect(createFaceSwapper({ models: 'tiny', modles: 'x' } as never)).rejects.toThrow(/has no option "modles"/);
   });
 
