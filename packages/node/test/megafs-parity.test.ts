@@ -84,8 +84,9 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
   });
 
   it('reduces the crops to 256² exactly as OpenCV does in the released code (0 differing bytes)', () => {
-    expect([...inputs[0]!].filter((v, i) => v !== bytesOf(fixture.sourceInput)[i]).length).toBe(0);
-    expect([...inputs[1]!].filter((v, i) => v !== bytesOf(fixture.targetInput)[i]).length).toBe(0);
+    const [sourceBytes, targetBytes] = [bytesOf(fixture.sourceInput), bytesOf(fixture.targetInput)];
+    expect(inputs[0]!.filter((v, i) => v !== sourceBytes[i]).length).toBe(0);
+    expect(inputs[1]!.filter((v, i) => v !== targetBytes[i]).length).toBe(0);
     expect(inputs[0]!.length).toBe(256 * 256 * 3);
   });
 
