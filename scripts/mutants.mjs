@@ -37,7 +37,7 @@ const MUTANTS = [
   { name: 'megafs: the 256² input rounds the 2x2 mean down', file: `${CORE}/megafs/input.ts`, from: 'out[(y * size + x) * 3 + c] = (sum + 2) >> 2;', to: 'out[(y * size + x) * 3 + c] = sum >> 2;' },
   { name: 'megafs: six erosion passes instead of seven', file: `${CORE}/megafs/soft-erosion.ts`, from: 'export const EROSION_ITERATIONS = 7;', to: 'export const EROSION_ITERATIONS = 6;' },
   { name: 'megafs: the stretch forgets to subtract the minimum', file: `${CORE}/megafs/soft-erosion.ts`, from: "node('Div', ['shifted', 'span'], ['unit']),", to: "node('Div', ['raw', 'span'], ['unit']),"},
-  { name: 'megafs: the blend is rounded, not truncated', file: `${CORE}/megafs/swapper.ts`, from: 'Math.trunc(generated.blended[c * plane + p]!)', to: 'Math.round(generated.blended[c * plane + p]!)' },
+  { name: 'megafs: the blend is rounded, not truncated', file: `${CORE}/megafs/swapper.ts`, from: 'Math.trunc(blended[c * plane + p]!)', to: 'Math.round(blended[c * plane + p]!)' },
   { name: 'megafs: source and target swapped in the transfer', file: `${CORE}/megafs/swapper.ts`, from: 'transferCodes(transferSession, source.wplus, targetFace.wplus)', to: 'transferCodes(transferSession, targetFace.wplus, source.wplus)' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },

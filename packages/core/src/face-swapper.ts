@@ -62,6 +62,8 @@ export interface NetworkOptions {
   readonly strength?: number;
   /** Run the latent editor. Default true (the released pipeline does). */
   readonly editor?: boolean;
+  /** MegaFS: the released refine pass (re-encode the blended swap and regenerate it). Default false. */
+  readonly refine?: boolean;
 }
 
 /** Options of {@link FaceSwapper.swap}. */
@@ -139,7 +141,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 
 const FINDING_KEYS = ['aligned', 'landmarks', 'faceIndex', 'reference', 'minScore', 'detectorSize'] as const;
 const REQUEST_KEYS = ['signal', 'onProgress'] as const;
-const NETWORK_KEYS = ['split', 'strength', 'editor'] as const;
+const NETWORK_KEYS = ['split', 'strength', 'editor', 'refine'] as const;
 const SWAP_KEYS = [...FINDING_KEYS, ...NETWORK_KEYS, ...REQUEST_KEYS, 'all', 'mask', 'source'] as const;
 const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'signal'] as const;
 const ENCODE_KEYS = [...FINDING_KEYS, ...REQUEST_KEYS] as const;
@@ -195,7 +197,7 @@ export function checkOptions(options: unknown, allowed: readonly string[], call:
   if (value.strength !== undefined && !(typeof value.strength === 'number' && Number.isFinite(value.strength))) {
     throw new FslsdError('INVALID_ARGUMENT', `${call}: strength must be a finite number, got ${JSON.stringify(value.strength)}.`, { fix: 'Use 1 for the method as published.' });
   }
-  for (const key of ['aligned', 'all', 'editor']) {
+  for (const key of ['aligned', 'all', 'editor', 'refine']) {
     if (value[key] !== undefined && typeof value[key] !== 'boolean') {
       throw new FslsdError('INVALID_ARGUMENT', `${call}: ${key} must be true or false, got ${JSON.stringify(value[key])}.`, { fix: `Pass ${key}: true or leave it out.` });
     }
@@ -268,6 +270,7 @@ export function composeFaceSwapper(swapper: Swapper, analyzer: FaceAnalyzer): Fa
       ...(options.split !== undefined ? { split: options.split } : {}),
       ...(options.strength !== undefined ? { strength: options.strength } : {}),
       ...(options.editor !== undefined ? { editor: options.editor } : {}),
+      ...(options.refine !== undefined ? { refine: options.refine } : {}),
     };
     const finish = (image: RgbImage, faces: SwappedFaceResult[], detected: FoundFace[]): FaceSwapResult => {
       for (const face of faces) stageTotals(stages, face.timings);

@@ -96,9 +96,14 @@ export interface CallOptions {
 }
 
 export interface SwapOptions extends CallOptions {
+  /** FSLSD: the structure/appearance split. */
   readonly split?: LatentSplitName | LatentSplit | string;
+  /** FSLSD: the scale of the landmark direction n. */
   readonly strength?: number;
+  /** FSLSD: run the latent editor. */
   readonly editor?: boolean;
+  /** MegaFS: the released refine pass (re-encode the blended swap, regenerate it, blend again). Default false. */
+  readonly refine?: boolean;
 }
 
 export interface SwapResult {

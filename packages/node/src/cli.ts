@@ -80,6 +80,7 @@ Options:
   --split NAME             FSLSD: official | paper | megafs | "source=0-10;direction=0-6" (default official)
   --strength N             FSLSD: scale of the landmark direction n (default 1)
   --no-editor              FSLSD: skip the latent editor stage
+  --refine                 MegaFS: the released refine pass (re-encode the blended swap, regenerate)
   --side-output FILE       also write y_s (first swapped face), the generator's own rendering
   --threads N              threads per session (default: all cores)
   --precision float32|float16  network arithmetic (default float32; float16 is for CUDA GPUs,
@@ -202,7 +203,7 @@ async function swapCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('swap', args, {
     source: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' }, aligned: { type: 'boolean' },
     models: { type: 'string' }, method: { type: 'string' }, device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' },
-    'no-editor': { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
+    'no-editor': { type: 'boolean' }, refine: { type: 'boolean' }, 'source-landmarks': { type: 'string' }, 'target-landmarks': { type: 'string' },
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, precision: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
     'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
@@ -265,6 +266,7 @@ async function swapCommand(args: string[]): Promise<number> {
   });
   try {
     const finding = { minScore, detectorSize };
+    const refine = values.refine ? { refine: true } : {};
     bar.step('finding the source face', 0.4);
     const source = aligned
       ? await swapper.encodeSource(sourcePhoto.image, { aligned, landmarks: sourceLandmarks!, signal })
@@ -276,8 +278,8 @@ async function swapCommand(args: string[]): Promise<number> {
     }
     bar.step('finding the target face', 0.6);
     const result = aligned
-      ? await swapper.swap(source, targetPhoto.image, { aligned, landmarks: targetLandmarks!, ...(mask ? { mask } : {}), signal })
-      : await swapper.swap(source, targetPhoto.image, { signal, faceIndex, ...(values.all ? { all: true } : {}), reference, ...finding });
+      ? await swapper.swap(source, targetPhoto.image, { aligned, landmarks: targetLandmarks!, ...(mask ? { mask } : {}), ...refine, signal })
+      : await swapper.swap(source, targetPhoto.image, { signal, faceIndex, ...(values.all ? { all: true } : {}), reference, ...refine, ...finding });
     if (!aligned) log(`swapped ${result.faces.length} of ${result.detected.length} face(s) found in the target (E_le landmarks: ${result.faces[0]!.landmarkSource}; mask: ${result.faces[0]!.maskSource})`);
     bar.step('writing', 0.95);
     if (sideOut) await writeImage(sideOut, result.faces[0]!.sideOutput);

@@ -29,6 +29,7 @@ interface MegaFSFixture {
     pixels: { min: number; max: number; mean: number };
     soft: Summary;
     blended: Summary;
+    refinedBlended: Summary;
   };
 }
 
@@ -53,7 +54,9 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
   let source: SourceFace;
   let target: TargetFace;
   let result: SwapResult;
+  let refined: SwapResult;
   let inputs: Uint8Array[];
+  let crossing: string[];
   const runs: SessionRunEvent[] = [];
 
   beforeAll(async () => {
@@ -74,6 +77,9 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
     target = await swapper.encodeTarget({ image: targetImage, landmarks: landmarksOf(fixture.inputs.target), mask });
     runs.length = 0;
     result = await swapper.swap(source, target);
+    crossing = runs.flatMap((run) => run.outputs.map((t) => `${run.session}:${t.name}:${t.dims.join('x')}`));
+    refined = await swapper.swap(source, target, { refine: true });
+    await expect(swapper.swap(source, target, { refine: 'yes' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await swapper.dispose();
   }, 300_000);
 
@@ -119,10 +125,11 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
     expect(Math.abs(mean(result.sideOutput.data.map((v) => (v + 1) * 127.5)) - fixture.outputs.pixels.mean)).toBeLessThan(1e-3);
   });
 
-  it('blends it into the target through the soft-eroded mask and truncates to 8 bits, as the released code', () => {
-    const { offset, stride } = fixture.outputs.blended.sample;
-    const reference = decode(fixture.outputs.blended.sample);
-    const ours = strided(result.image.data, 1024, offset, stride).map((v) => Math.round((v + 1) * 127.5));
+  /** Our 8-bit image against the reference's float blend, truncated as the released code saves it. */
+  const levelsOff = (image: SwapResult['image'], summary: Summary) => {
+    const { offset, stride } = summary.sample;
+    const reference = decode(summary.sample);
+    const ours = strided(image.data, 1024, offset, stride).map((v) => Math.round((v + 1) * 127.5));
     let differing = 0;
     let worst = 0;
     reference.forEach((value, i) => {
@@ -130,17 +137,31 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
       worst = Math.max(worst, difference);
       if (difference) differing += 1;
     });
+    return { worst, differing, share: differing / reference.length };
+  };
+
+  it('blends it into the target through the soft-eroded mask and truncates to 8 bits, as the released code', () => {
+    const { worst, differing, share } = levelsOff(result.image, fixture.outputs.blended);
     // Truncation turns a difference of 1e-4 at an integer boundary into one level.
     expect(worst).toBeLessThanOrEqual(1);
-    expect(differing / reference.length).toBeLessThan(0.002);
+    expect(share).toBeLessThan(0.002);
     measured['blend levels differing'] = differing;
     // Outside the soft mask the target is untouched; the mask reaches 1 in the middle of the face.
     const soft = fixture.outputs.soft.stats;
     expect([soft.min, soft.max]).toEqual([0, 1]);
   });
 
+  it('refines as the released code: re-encodes the blended swap, regenerates it and blends again', () => {
+    const { worst, differing, share } = levelsOff(refined.image, fixture.outputs.refinedBlended);
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(share).toBeLessThan(0.002);
+    measured['refined levels differing'] = differing;
+    // The refined face is another image: a pipeline that skipped the pass would fail above.
+    expect(levelsOff(result.image, fixture.outputs.refinedBlended).share).toBeGreaterThan(0.1);
+    expect(Object.keys(refined.timings)).toEqual(expect.arrayContaining(['megafs-encode', 'megafs-generate']));
+  });
+
   it('keeps feature maps in the runtime: only codes, f4 and the 1024² images cross into JavaScript', () => {
-    const crossing = runs.flatMap((run) => run.outputs.map((t) => `${run.session}:${t.name}:${t.dims.join('x')}`));
     expect(crossing).toEqual([
       'megafs-transfer:codes:1x18x512',
       'megafs-generate:blended:1x3x1024x1024',
@@ -179,6 +200,7 @@ describe('createFaceSwapper({ method: "megafs" })', () => {
       expect(outside).toBe(0);
       expect(inside).toBeGreaterThan(2000);
       await expect(swapper.swap(source, astronaut, { split: 'paper' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('MegaFS has no split') });
+      await expect(fslsd.swap(await fslsd.encodeSource(astronaut), astronaut, { refine: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('refine is a MegaFS option') });
       const fslsdSource = await fslsd.encodeSource(path.join(photos, 'hopper.jpg'));
       await expect(swapper.swap(fslsdSource, astronaut)).rejects.toMatchObject({ code: 'INCOMPATIBLE_SOURCE' });
       await expect(fslsd.swap(source, astronaut)).rejects.toMatchObject({ code: 'INCOMPATIBLE_SOURCE' });

@@ -47,6 +47,7 @@ export interface WireOptions {
   readonly split?: string;
   readonly strength?: number;
   readonly editor?: boolean;
+  readonly refine?: boolean;
   readonly mask?: { readonly width: number; readonly height: number; readonly data: Uint8Array | Uint8ClampedArray | Float32Array };
   readonly fps?: number;
   readonly smoothing?: number;

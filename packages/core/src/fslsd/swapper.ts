@@ -120,6 +120,9 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
       checkSourceFace(source, models);
       if ((target as TargetFace)?.kind === 'target') checkTargetFace(target as TargetFace);
       const split = call.split === undefined ? defaultSplit : resolveLatentSplit(call.split);
+      if (call.refine !== undefined) {
+        throw new FslsdError('INVALID_ARGUMENT', 'swap(): refine is a MegaFS option; FSLSD has no refine pass.', { fix: 'Leave refine out, or swap with method "megafs".' });
+      }
       const strength = call.strength ?? defaultStrength;
       if (!Number.isFinite(strength)) throw new FslsdError('INVALID_ARGUMENT', `Direction strength must be finite, got ${strength}.`, { fix: 'Use 1 for the method as published.' });
       const timings: Partial<Record<StageName, number>> = {};

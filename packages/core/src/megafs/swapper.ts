@@ -32,6 +32,7 @@ const MEGAFS_SPLIT = resolveLatentSplit('megafs');
  * @throws FslsdError `INVALID_ARGUMENT`
  */
 function refuseFslsdOptions(options: { split?: unknown; strength?: unknown; editor?: unknown }, call: string): void {
+  // (refine is MegaFS's own and is checked in swap().)
   const given = (['split', 'strength', 'editor'] as const).filter((key) => options[key] !== undefined);
   if (given.length) {
     throw new FslsdError('INVALID_ARGUMENT', `${call}: MegaFS has no ${given.join(', ')} (its face transfer module decides which codes come from the source).`, {
@@ -43,6 +44,14 @@ function refuseFslsdOptions(options: { split?: unknown; strength?: unknown; edit
 /** The target crop's bytes as planar float in [0, 255], recovered exactly from its [-1, 1] tensor. */
 function targetPixels(image: ImageTensor): Float32Array {
   return image.data.map((v) => Math.round(((v + 1) / 2) * 255));
+}
+
+/** The blend as the released code saves it: planar float in [0, 255] truncated to interleaved 8-bit RGB (astype(uint8)). */
+function truncateToBytes(blended: Float32Array): Uint8Array {
+  const plane = CROP_SIZE * CROP_SIZE;
+  const bytes = new Uint8Array(3 * plane);
+  for (let p = 0; p < plane; p += 1) for (let c = 0; c < 3; c += 1) bytes[p * 3 + c] = Math.min(255, Math.max(0, Math.trunc(blended[c * plane + p]!)));
+  return bytes;
 }
 
 /**
@@ -112,11 +121,20 @@ export async function createMegaFSSwapper(options: SwapperOptions): Promise<Swap
         });
       }
       const codes = await stage(MEGAFS_TRANSFER, call, timings, () => transferCodes(transferSession, source.wplus, targetFace.wplus));
-      const generated = await stage(MEGAFS_GENERATE, call, timings, () => generateMegaFS(generateSession, structure, codes, targetPixels(targetFace.image), targetFace.mask));
-      // The released code truncates the blend to 8 bits (astype(uint8)); the tensor holds those bytes exactly.
-      const plane = CROP_SIZE * CROP_SIZE;
-      const bytes = new Uint8Array(3 * plane);
-      for (let p = 0; p < plane; p += 1) for (let c = 0; c < 3; c += 1) bytes[p * 3 + c] = Math.min(255, Math.max(0, Math.trunc(generated.blended[c * plane + p]!)));
+      if (call.refine !== undefined && typeof call.refine !== 'boolean') {
+        throw new FslsdError('INVALID_ARGUMENT', `swap(): refine must be true or false, got ${JSON.stringify(call.refine)}.`, { fix: 'Pass refine: true for the released refine pass, or leave it out.' });
+      }
+      const target8 = targetPixels(targetFace.image);
+      const generated = await stage(MEGAFS_GENERATE, call, timings, () => generateMegaFS(generateSession, structure, codes, target8, targetFace.mask));
+      let bytes = truncateToBytes(generated.blended);
+      if (call.refine) {
+        // The released refine pass: the blended swap re-encoded (its own codes and f4, no
+        // transfer), regenerated and blended into the target again.
+        const swapped = { width: CROP_SIZE, height: CROP_SIZE, channels: 3 as const, data: bytes };
+        const again = await stage(MEGAFS_ENCODE, call, timings, () => encodeMegaFS(encodeSession, megafsInput(swapped)));
+        const refined = await stage(MEGAFS_GENERATE, call, timings, () => generateMegaFS(generateSession, again.structure, again.codes, target8, targetFace.mask));
+        bytes = truncateToBytes(refined.blended);
+      }
       const image = imageToTensor({ width: CROP_SIZE, height: CROP_SIZE, channels: 3, data: bytes });
       const sideOutput: ImageTensor = { width: CROP_SIZE, height: CROP_SIZE, channels: 3, data: generated.pixels.map((v) => v / 127.5 - 1) };
       return { image, sideOutput, latent: codes, fused: codes, direction: undefined, split: MEGAFS_SPLIT, timings };

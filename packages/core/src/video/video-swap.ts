@@ -269,7 +269,7 @@ export interface VideoSwapOptions extends FaceTrackOptions, Omit<SwapOptions, 's
 export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer, source: SourceFace, frames: AsyncIterable<RgbImage>, options: VideoSwapOptions): AsyncGenerator<VideoFrameResult> {
   const tracker = new FaceTracker(analyzer, options);
   const { filters } = tracker;
-  const { split, strength, editor, signal } = options;
+  const { split, strength, editor, refine, signal } = options;
   let index = 0;
   // Frame t+1 is requested, and detected as soon as it arrives, while frame t goes through the
   // networks (separate sessions): the networks do not wait for the front end's slowest part.
@@ -307,7 +307,7 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
       const frontEnd = now() - started;
       const target = await swapper.encodeTarget({ image: prepared.crop, landmarks: prepared.landmarks, mask: { width: size, height: size, data: inner } }, { signal });
       const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
-      const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}) });
+      const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}), ...(refine !== undefined ? { refine } : {}) });
       const networks = now() - started - frontEnd;
       const image = pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
       yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd, networks, paste: now() - started - frontEnd - networks } };
