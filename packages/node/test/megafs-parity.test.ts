@@ -8,10 +8,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SourceFace, fivePointLandmarks } from '@fslsd/core';
+import { type SourceFace, composeFaceSwapper, fivePointLandmarks } from '@fslsd/core';
 import { type SessionRunEvent, type SwapResult, type TargetFace, createMegaFSSwapper, reduceForMegaFS } from '@fslsd/core/pipeline';
 import { modelSetFromDirectory, packageDirectory, samplesDirectory, tinyMegaFSModelsDirectory } from '@fslsd/models/node';
-import { nodeRuntime, readAlignedCrop, readMask, sessionOptionsFor } from '../src/pipeline.js';
+import { createFaceAnalyzer, nodeRuntime, readAlignedCrop, readMask, sessionOptionsFor } from '../src/pipeline.js';
 import { createFaceSwapper, readImage } from './sdk.js';
 import { type Encoded, type Summary, decode, maxAbsDifference, mean, strided } from './fixture.js';
 
@@ -169,6 +169,39 @@ describe('MegaFS parity with the PyTorch reference (tiny MegaFS set, CPU)', () =
       'megafs-generate:soft:1x1x1024x1024',
     ]);
   });
+});
+
+describe('MegaFS on video frames', () => {
+  it('swaps the tracked face of every frame through the shared video path', async () => {
+    const swapper = composeFaceSwapper(
+      await createMegaFSSwapper({ runtime: nodeRuntime, models: await modelSetFromDirectory(tinyMegaFSModelsDirectory()), sessionOptions: sessionOptionsFor({ device: 'cpu', executionProviders: ['cpu'] }) }),
+      await createFaceAnalyzer({ device: { device: 'cpu', executionProviders: ['cpu'] } }),
+    );
+    try {
+      const photo = await readImage(path.join(photos, 'astronaut.png'));
+      const source = await swapper.encodeSource(await readImage(path.join(photos, 'hopper.jpg')));
+      // Three 448² frames panning across the photo.
+      const frames = [0, 16, 32].map((shift) => {
+        const data = new Uint8Array(448 * 448 * 3);
+        for (let y = 0; y < 448; y += 1) for (let x = 0; x < 448; x += 1) for (let c = 0; c < 3; c += 1) data[(y * 448 + x) * 3 + c] = photo.data[((y + shift / 2) * 512 + x + shift) * photo.channels + c]!;
+        return { width: 448, height: 448, channels: 3 as const, data };
+      });
+      async function* stream() {
+        yield* frames;
+      }
+      const out = [];
+      for await (const frame of swapper.swapFrames(source, stream(), { fps: 10 })) out.push(frame);
+      expect(out.map((f) => [f.index, f.swapped, f.image.width])).toEqual([[0, true, 448], [1, true, 448], [2, true, 448]]);
+      for (const [i, frame] of out.entries()) {
+        let changed = 0;
+        for (let k = 0; k < frame.image.data.length; k += 1) if (frame.image.data[k] !== frames[i]!.data[k]) changed += 1;
+        expect(changed).toBeGreaterThan(3000);
+        expect(changed).toBeLessThan(frame.image.data.length / 4);
+      }
+    } finally {
+      await swapper.dispose();
+    }
+  }, 300_000);
 });
 
 describe('createFaceSwapper({ method: "megafs" })', () => {
