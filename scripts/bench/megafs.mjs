@@ -13,15 +13,13 @@
  *
  *   node scripts/bench/megafs.mjs [--runs N] [--threads N] [--no-write]
  */
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { exporterStamp, median, python, pythonDir, root, samples } from './common.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
@@ -48,23 +46,9 @@ if (!(runs >= 1) || !(threads >= 1)) {
   console.error('--runs and --threads must be positive integers');
   process.exit(2);
 }
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const pythonDir = path.join(root, 'packages/models/python');
-const samples = path.join(root, 'packages/models/assets/samples');
 const sdk = await (await import('../sdk.mjs')).loadSdk();
 const now = () => performance.now();
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
-function exporterStamp() {
-  const hash = createHash('sha256');
-  const dir = path.join(pythonDir, 'fslsd_reference');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.py')).sort()) hash.update(file).update(readFileSync(path.join(dir, file)));
-  return hash.digest('hex');
-}
 
 /** Runs `args` of the reference into `dir` (through a temporary name) unless it is there for this exporter. */
 function ensure(dir, marker, args, what) {

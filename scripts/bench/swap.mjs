@@ -15,15 +15,14 @@
  *
  *   node scripts/bench/swap.mjs [--runs N] [--threads N] [--models DIR] [--no-write]
  */
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { exporterStamp, median, python, pythonDir, root, samples } from './common.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
@@ -56,9 +55,6 @@ if (!(runs >= 1) || !(threads >= 1)) {
   console.error('--runs and --threads must be positive integers');
   process.exit(2);
 }
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const pythonDir = path.join(root, 'packages/models/python');
-const samples = path.join(root, 'packages/models/assets/samples');
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 // Kept allocations: glibc would otherwise return every large buffer to the kernel after each run
 // and fault it back in, page by page, on the next one (see BENCHMARKS.md, "Allocator").
@@ -68,11 +64,6 @@ const core = await (await import('../sdk.mjs')).loadSdk();
 const node = await (await import('../sdk.mjs')).loadSdk();
 const models = await import(path.join(root, 'packages/models/dist/node.js'));
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const now = () => performance.now();
 
 /** The parity inputs: the sample crops, the fixture landmarks and the ellipse mask. */
@@ -119,12 +110,6 @@ if (values['rss-child']) {
 }
 
 // ---- 1. The full-size set, exported when missing or when the exporter changed. ----
-function exporterStamp() {
-  const hash = createHash('sha256');
-  const dir = path.join(pythonDir, 'fslsd_reference');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.py')).sort()) hash.update(file).update(readFileSync(path.join(dir, file)));
-  return hash.digest('hex');
-}
 
 function ensureFullSet() {
   if (values.models) return values.models;

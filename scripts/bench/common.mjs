@@ -1,0 +1,25 @@
+// What the benchmarks share: where the reference lives, a stamp of the exporter (a set exported
+// by an older reference is exported again), and medians.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const pythonDir = path.join(root, 'packages/models/python');
+export const samples = path.join(root, 'packages/models/assets/samples');
+
+/** sha256 over the reference's Python files: what an exported set was made by. */
+export function exporterStamp() {
+  const hash = createHash('sha256');
+  const dir = path.join(pythonDir, 'fslsd_reference');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.py')).sort()) hash.update(file).update(readFileSync(path.join(dir, file)));
+  return hash.digest('hex');
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
