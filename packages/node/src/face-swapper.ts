@@ -10,7 +10,6 @@
 import { fileURLToPath } from 'node:url';
 import { type EncodeSourceOptions, type FaceSwapOptions, type FaceSwapResult, type FaceSwapper as CoreFaceSwapper, FslsdError, METHODS, type Method, type ModelSet, type Precision, type ProgressEvent, type RgbImage, type SourceFace, composeFaceSwapper } from '@fslsd/core';
 import { TINY_MODELS_WARNING, checkOptions, createMegaFSSwapper, createSwapper as createStageSwapper } from '@fslsd/core/pipeline';
-import { modelSetFromDirectory, tinyMegaFSModelsDirectory } from '@fslsd/models/node';
 import { defaultCacheDirectory } from './cache.js';
 import { createFaceAnalyzer } from './faces.js';
 import { type EncodedImage, type WriteOptions, readMask, readPhoto, toAlignedCrop, writeImage } from './image-io.js';
@@ -199,9 +198,7 @@ export async function createFaceSwapper(options: FaceSwapperOptions): Promise<Fa
   const models = options.models instanceof URL ? options.models.href : options.models;
   const tiny = models === 'tiny';
   if (tiny) warn('TINY_MODELS', TINY_MODELS_WARNING);
-  const set = tiny && options.method === 'megafs'
-    ? await modelSetFromDirectory(tinyMegaFSModelsDirectory())
-    : await resolveModelSet({ models: tiny ? undefined : models, cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(), offline: options.offline, signal: options.signal });
+  const set = await resolveModelSet({ models: tiny ? undefined : models, method: options.method, cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(), offline: options.offline, signal: options.signal });
   // The set says which method it holds; `method` may confirm it, never contradict it.
   const method: Method = methodOfSet(set);
   if (options.method !== undefined && options.method !== method) {

@@ -2,9 +2,9 @@
  * createSwapper() for Node: onnxruntime-node injected, CPU or CUDA chosen, the shipped tiny
  * model set by default.
  */
-import { type ModelSet } from '@fslsd/core';
+import { type Method, type ModelSet } from '@fslsd/core';
 import { type Swapper, type SwapperOptions, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
-import { modelSetFromDirectory, modelSetFromUrlCached, tinyModelSet } from '@fslsd/models/node';
+import { modelSetFromDirectory, modelSetFromUrlCached, tinyMegaFSModelsDirectory, tinyModelSet } from '@fslsd/models/node';
 import { defaultCacheDirectory } from './cache.js';
 import { type Device, type DeviceChoice, chooseDevice, nodeRuntime, sessionOptionsFor } from './runtime.js';
 
@@ -30,10 +30,13 @@ export interface NodeSwapper extends Swapper {
   readonly device: DeviceChoice;
 }
 
-/** The model set behind a `models` option: the shipped tiny set, a folder, a URL (cached), or a ModelSet. */
-export async function resolveModelSet(options: Pick<NodeSwapperOptions, 'models' | 'cacheDirectory' | 'signal' | 'offline'> = {}): Promise<ModelSet> {
+/**
+ * The model set behind a `models` option: the shipped tiny set (FSLSD's, or MegaFS's with
+ * `method: 'megafs'`), a folder, a URL (cached), or a ModelSet.
+ */
+export async function resolveModelSet(options: Pick<NodeSwapperOptions, 'models' | 'cacheDirectory' | 'signal' | 'offline'> & { readonly method?: Method } = {}): Promise<ModelSet> {
   const { models } = options;
-  if (models === undefined) return tinyModelSet();
+  if (models === undefined) return options.method === 'megafs' ? modelSetFromDirectory(tinyMegaFSModelsDirectory()) : tinyModelSet();
   if (typeof models !== 'string') return models;
   if (/^https?:\/\//i.test(models)) return modelSetFromUrlCached(models, options.cacheDirectory ?? defaultCacheDirectory(), { signal: options.signal, offline: options.offline });
   return modelSetFromDirectory(models);

@@ -16,7 +16,7 @@ import {
   type ProgressEvent, type RgbImage, SourceFace, type SourceFaceJSON, WPlus,
 } from '@fslsd/core';
 import { OPTION_KEYS, TINY_MODELS_WARNING, checkOptions } from '@fslsd/core/pipeline';
-import { type WebImageInput, decodeInput, toImageData, toLabelledBlob } from './images.js';
+import { type WebImageInput, decodeInput, pageBase, toImageData, toLabelledBlob } from './images.js';
 import type { Backend, WebPrecision } from './swapper.js';
 import { type WebVideoOptions, type WebVideoResult, swapVideoFile } from './video.js';
 import { type Outgoing, type Pixels, type Reply, type WireOptions, errorFromWire, toPixels } from './wire.js';
@@ -122,9 +122,8 @@ interface CallOptions {
 
 /** A relative address against the page (or the worker's own location). */
 function resolveUrl(value: string | URL, what: string): string {
-  const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
   try {
-    const url = new URL(value, base);
+    const url = new URL(value, pageBase());
     // A base URL: models/tiny and models/tiny/ mean the same folder.
     return url.href.endsWith('/') ? url.href : `${url.href}/`;
   } catch (error) {

@@ -81,6 +81,11 @@ export async function toPhoto(input: ImageInput, which = 'input'): Promise<RgbIm
   return { width, height, channels: 4, data: context.getImageData(0, 0, width, height).data };
 }
 
+/** What relative addresses resolve against: the page (or, in a worker, the worker's own location). */
+export function pageBase(): string | undefined {
+  return typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
+}
+
 /**
  * An image as the browser face swapper takes it: a URL (string, relative to the page, or URL),
  * a Blob or File, encoded bytes (Uint8Array, ArrayBuffer), anything the browser draws
@@ -99,10 +104,9 @@ function isRgbImage(input: unknown): input is RgbImage {
  */
 export async function decodeInput(input: WebImageInput, which: string, options: { readonly aligned?: boolean; readonly signal?: AbortSignal } = {}): Promise<RgbImage> {
   if (typeof input === 'string' || input instanceof URL) {
-    const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
     let url: URL;
     try {
-      url = new URL(input, base);
+      url = new URL(input, pageBase());
     } catch (error) {
       throw new FslsdError('INVALID_ARGUMENT', `The ${which} image "${String(input)}" is not a URL.`, { fix: 'Pass an address (absolute, or relative to the page), a File or Blob, or an image element.', cause: error });
     }

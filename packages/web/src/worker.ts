@@ -10,7 +10,7 @@
 import { FslsdError, type FaceSwapper, type FaceSwapResult, type RgbImage, type VideoFrameResult, SourceFace, composeFaceSwapper } from '@fslsd/core';
 import { createFaceAnalyzer } from './faces.js';
 import { createSwapper } from './swapper.js';
-import { type Pixels, type Reply, type Request, type WireOptions, errorToWire } from './wire.js';
+import { type Pixels, type Reply, type Request, errorToWire } from './wire.js';
 
 /** What the worker needs of its global scope. */
 export interface WorkerPort {
@@ -121,24 +121,24 @@ export function exposeSwapper(port: WorkerPort): void {
           break;
         }
         case 'encodeSource': {
-          const face = await need().encodeSource(image(request.image), { ...options(request.options), signal, onProgress });
+          const face = await need().encodeSource(image(request.image), { ...request.options, signal, onProgress });
           reply(face.toJSON());
           break;
         }
         case 'describe': {
-          const descriptor = await need().describe(image(request.image), { ...options(request.options), signal, onProgress });
+          const descriptor = await need().describe(image(request.image), { ...request.options, signal, onProgress });
           reply(descriptor, [descriptor.buffer as ArrayBuffer]);
           break;
         }
         case 'swap': {
-          const result = await need().swap(SourceFace.fromJSON(request.source), image(request.image), { ...options(request.options), signal, onProgress });
+          const result = await need().swap(SourceFace.fromJSON(request.source), image(request.image), { ...request.options, signal, onProgress });
           reply(plainResult(result), transfers(result));
           break;
         }
         case 'videoStart': {
           await video?.frames.return(undefined);
           const queue = new FrameQueue();
-          const { fps = 25, ...rest } = options(request.options) as { fps?: number };
+          const { fps = 25, ...rest } = request.options;
           video = { queue, frames: need().swapFrames(SourceFace.fromJSON(request.source), queue, { ...rest, fps }) };
           reply(null);
           break;
@@ -172,9 +172,4 @@ export function exposeSwapper(port: WorkerPort): void {
       running.delete(request.id);
     }
   });
-}
-
-/** Wire options back into the face swapper's: the same names, only defined ones. */
-function options(wire: WireOptions): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(wire).filter(([, value]) => value !== undefined));
 }

@@ -11,7 +11,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, readImage } from '@fslsd/node';
 import sharp from 'sharp';
@@ -50,6 +50,17 @@ function serve(): Promise<Server> {
     response.end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** The bytes behind an address only the page can read (a blob: URL it made), brought to Node. */
+async function fetchInPage(page: Page, href: string): Promise<Buffer> {
+  const base64 = await page.evaluate(async (url) => {
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  }, href);
+  return Buffer.from(base64, 'base64');
 }
 
 /** WebGPU vs onnxruntime-node: max |y_f difference| on the crop samples, and on the 8-bit photo. */
@@ -151,10 +162,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       const bad: Probe = await swapper.swap(source, face.crop, { aligned: true, landmarks: face.landmarks, mask: { width: 10, height: 20, data: new Uint8Array(200) } })
         .then(() => ({}), (error: InstanceType<typeof FslsdError>) => ({ name: error.name, code: error.code, fix: error.fix, typed: error instanceof FslsdError }));
       await swapper.dispose();
-      const jpeg = new Uint8Array(await (await after.toBlob('image/jpeg')).arrayBuffer());
-      let binary = '';
-      for (let i = 0; i < jpeg.length; i += 0x8000) binary += String.fromCharCode(...jpeg.subarray(i, i + 0x8000));
-      return { aborted, faces: after.faces.length, detected: after.detected.length, bad, jpeg: btoa(binary) };
+      return { aborted, faces: after.faces.length, detected: after.detected.length, bad, jpeg: URL.createObjectURL(await after.toBlob('image/jpeg')) };
     });
     expect(checks.aborted).toMatchObject({ name: 'AbortError', code: 'ABORTED', typed: true });
     expect(checks.aborted.at!).toBeLessThan(1000);
@@ -162,7 +170,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     expect(checks.bad).toMatchObject({ code: 'INVALID_MASK', typed: true });
     expect(checks.bad.fix).toMatch(/\S/);
     // toBlob('image/jpeg') is labelled too (an XMP APP1 segment), and still a valid JPEG.
-    const jpeg = await sharp(Buffer.from(checks.jpeg, 'base64')).metadata();
+    const jpeg = await sharp(await fetchInPage(page, checks.jpeg)).metadata();
     expect([jpeg.format, jpeg.width, jpeg.height]).toEqual(['jpeg', 512, 512]);
     expect(jpeg.xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
 
@@ -245,13 +253,8 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     // codes a little; after the 8-bit truncation measured: 5 of 786,432 values, by one level.
     expect(worst).toBeLessThanOrEqual(1);
     expect(differing).toBeLessThan(100);
-    const png = await page.evaluate(async () => {
-      const bytes = new Uint8Array(await (await fetch((document.getElementById('download') as HTMLAnchorElement).href)).arrayBuffer());
-      let binary = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return btoa(binary);
-    });
-    expect((await sharp(Buffer.from(png, 'base64')).metadata()).xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
+    const png = await fetchInPage(page, (await page.getAttribute('#download', 'href'))!);
+    expect((await sharp(png).metadata()).xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
     await page.screenshot({ path: path.join(root, 'out', 'web-demo-megafs.png'), fullPage: true });
     await page.close();
   });
@@ -272,14 +275,8 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       const video = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video!);
       expect(video.error).toBeUndefined();
       expect([video.frames, video.swapped]).toEqual([10, 10]);
-      const webm = await page.evaluate(async (url) => {
-        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
-        let binary = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        return btoa(binary);
-      }, video.url!);
       const out = path.join(work, 'out.webm');
-      writeFileSync(out, Buffer.from(webm, 'base64'));
+      writeFileSync(out, await fetchInPage(page, video.url!));
       const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format_tags', '-of', 'json', out], { encoding: 'utf8' });
       expect(probe.status, probe.stderr).toBe(0);
       const info = JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[]; format: { tags?: Record<string, string> } };
@@ -341,14 +338,8 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       expect(photoWorst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.photo : 1);
       expect(state.pngBytes).toBeGreaterThan(50_000);
       // The PNG offered for download says in its metadata that it is a synthetic face swap.
-      const png = await page.evaluate(async () => {
-        const href = (document.getElementById('download') as HTMLAnchorElement).href;
-        const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
-        let binary = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-        return btoa(binary);
-      });
-      const metadata = await sharp(Buffer.from(png, 'base64')).metadata();
+      const png = await fetchInPage(page, (await page.getAttribute('#download', 'href'))!);
+      const metadata = await sharp(png).metadata();
       expect([metadata.format, metadata.width, metadata.height]).toEqual(['png', 512, 512]);
       expect(metadata.xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
       measured.push(`${backend}: load ${Math.round(state.loadMs!)} ms, swap ${Math.round(state.swapMs!)} ms, max |y_f - node| ${worst.toExponential(2)}`);

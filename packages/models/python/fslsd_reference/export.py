@@ -58,24 +58,38 @@ LICENCE_H3R = {
 }
 
 
+class RandomFill:
+    """Fills tensors in place from one seeded stream (seed + 1), in call order: the exported
+    random sets depend on that order, so it never changes."""
+
+    def __init__(self, seed: int):
+        self.generator = torch.Generator().manual_seed(seed + 1)
+
+    def normal(self, t, std, mean=0.0):
+        t.copy_(torch.randn(t.shape, generator=self.generator) * std + mean)
+
+    def uniform(self, t, low, high):
+        t.copy_(torch.rand(t.shape, generator=self.generator) * (high - low) + low)
+
+    def batch_norm(self, module):
+        """Running statistics, then the affine weight and bias when the layer has them."""
+        self.normal(module.running_mean, 0.1)
+        self.uniform(module.running_var, 0.5, 1.5)
+        if module.affine:
+            self.uniform(module.weight, 0.8, 1.2)
+            self.normal(module.bias, 0.1)
+
+
 def randomize_extras(networks: Networks, seed: int) -> None:
     """Give every zero/one-initialised tensor a random value too, so no stage is an identity in tests."""
-    generator = torch.Generator().manual_seed(seed + 1)
-
-    def normal(t, std, mean=0.0):
-        t.copy_(torch.randn(t.shape, generator=generator) * std + mean)
-
-    def uniform(t, low, high):
-        t.copy_(torch.rand(t.shape, generator=generator) * (high - low) + low)
+    fill = RandomFill(seed)
+    normal, uniform = fill.normal, fill.uniform
 
     with torch.no_grad():
         for _, network in networks.items():
             for module in network.modules():
                 if isinstance(module, nn.BatchNorm2d):
-                    normal(module.running_mean, 0.1)
-                    uniform(module.running_var, 0.5, 1.5)
-                    uniform(module.weight, 0.8, 1.2)
-                    normal(module.bias, 0.1)
+                    fill.batch_norm(module)
                 elif isinstance(module, nn.PReLU):
                     uniform(module.weight, 0.1, 0.3)
                 elif isinstance(module, NoiseInjection):

@@ -64,23 +64,14 @@ def randomize_extras(networks: MegaFSNetworks, seed: int) -> None:
     """Random values for every tensor a fresh module initialises to zero or one (batch-norm
     statistics and affines, noise strengths, biases), so no stage is an identity in tests; and
     He-normal style-mapping convs, so codes depend on the face rather than on the biases."""
-    generator = torch.Generator().manual_seed(seed + 1)
-
-    def normal(t, std, mean=0.0):
-        t.copy_(torch.randn(t.shape, generator=generator) * std + mean)
-
-    def uniform(t, low, high):
-        t.copy_(torch.rand(t.shape, generator=generator) * (high - low) + low)
+    fill = export.RandomFill(seed)
+    normal = fill.normal
 
     with torch.no_grad():
         for _, network in networks.items():
             for module in network.modules():
                 if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
-                    normal(module.running_mean, 0.1)
-                    uniform(module.running_var, 0.5, 1.5)
-                    if module.affine:
-                        uniform(module.weight, 0.8, 1.2)
-                        normal(module.bias, 0.1)
+                    fill.batch_norm(module)
                 elif isinstance(module, NoiseInjection):
                     normal(module.weight, 0.1)
                 elif isinstance(module, (FusedLeakyReLU, ToRGB)):
