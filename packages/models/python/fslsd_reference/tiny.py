@@ -26,7 +26,7 @@ import torch
 
 from PIL import Image
 
-from . import export, fixtures, h3r, megafs, megafs_export
+from . import architecture, export, fixtures, h3r, megafs, megafs_export
 from .preprocess import image_to_tensor
 from .networks import build_networks, load_fslsd_checkpoint, load_psp_checkpoint, parameter_count, FSLSD_CHECKPOINT_KEYS
 from .stylegan2 import ModulatedConv2d
@@ -74,7 +74,23 @@ def generate_megafs(package: str, log=print) -> None:
     megafs_export.fixtures(os.path.join(package, "assets", "samples"), os.path.join(package, "fixtures"), SEED, WIDTH, WEIGHTS, MEGAFS_TYPE)
 
 
-def generate(package: str, log=print) -> None:
+# Weightless architecture graphs: full size in architectures/ (what `fslsd models import` fills),
+# and at the tiny sets' widths in fixtures/architectures/ (what the importer's tests fill from
+# torch-written checkpoints of the tiny sets' weights).
+FULL_ARCHITECTURES = ("fslsd", "megafs-ftm", "megafs-injection", "megafs-lcr", "landmarker-106")
+TEST_ARCHITECTURES = (("fslsd", WIDTH), ("megafs-ftm", WIDTH), ("landmarker-106", H3R_WIDTH))
+
+
+def generate_architectures(package: str, full: bool = True, log=print) -> None:
+    for set_id, width in TEST_ARCHITECTURES:
+        architecture.write_architecture(set_id, width, os.path.join(package, "fixtures", "architectures", set_id), log)
+    if full:
+        for set_id in FULL_ARCHITECTURES:
+            architecture.write_architecture(set_id, 1.0, os.path.join(package, "architectures", set_id), log)
+
+
+def generate(package: str, log=print, full_architectures: bool = True) -> None:
+    generate_architectures(package, full_architectures, log=log)
     generate_megafs(package, log=log)
     networks = export.build_reference(SEED, WIDTH, WEIGHTS)
     provenance = {"kind": "random-init", "seed": SEED, "width": WIDTH, "torch": torch.__version__,
@@ -364,6 +380,7 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare a fresh export with the shipped files instead of writing")
     parser.add_argument("--spread", action="store_true", help="measure how far the fixtures move across BLAS libraries and thread counts")
     parser.add_argument("--package", default=PACKAGE, help="the @fslsd/models package folder")
+    parser.add_argument("--quick", action="store_true", help="skip the full-size architecture graphs (minutes of tracing at 1024^2)")
     args = parser.parse_args(argv)
     if args.spread:
         spreads = measure_spread(args.package)
@@ -386,7 +403,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for name in ("assets",):
             os.symlink(os.path.join(args.package, name), os.path.join(scratch, name))
-        generate(scratch, log=lambda m: None)
+        generate(scratch, log=lambda m: None, full_architectures=not args.quick)
+        folders = [os.path.join("fixtures", "architectures", set_id) for set_id, _ in TEST_ARCHITECTURES]
+        folders += [] if args.quick else [os.path.join("architectures", set_id) for set_id in FULL_ARCHITECTURES]
+        for folder in folders:
+            names = sorted(os.listdir(os.path.join(scratch, folder)))
+            shipped = os.path.join(args.package, folder)
+            bad = [name for name in names if not os.path.exists(os.path.join(shipped, name))
+                   or digest(os.path.join(shipped, name)) != digest(os.path.join(scratch, folder, name))]
+            extra = sorted(set(os.listdir(shipped)) - set(names)) if os.path.isdir(shipped) else ["(missing)"]
+            report(f"{folder}/ re-exports byte-identical ({len(names)} files)", not bad and not extra,
+                   f"differs: {bad + extra}; run python3 -m fslsd_reference.tiny" if bad or extra else "")
         shipped_manifest = json.load(open(os.path.join(args.package, "tiny", "manifest.json")))
         for entry in shipped_manifest["models"]:
             fresh_path = os.path.join(scratch, "tiny", entry["file"])
