@@ -22,7 +22,9 @@ export type FslsdErrorCode =
   | 'ABORTED'
   | 'IO'
   | 'INCOMPATIBLE_SOURCE'
-  | 'WORKER_CRASHED';
+  | 'WORKER_CRASHED'
+  | 'CHECKPOINT_INVALID'
+  | 'CHECKPOINT_MISMATCH';
 
 /** Base class of every error thrown by fslsd packages. */
 export class FslsdError extends Error {
@@ -59,6 +61,24 @@ export class ContractError extends FslsdError {
     this.tensor = tensor;
     this.expected = expected;
     this.actual = actual;
+  }
+}
+
+/**
+ * A PyTorch checkpoint that cannot be imported: not a checkpoint, damaged, unsafe
+ * (`CHECKPOINT_INVALID`), or not the network the architecture expects (`CHECKPOINT_MISMATCH`).
+ */
+export class CheckpointError extends FslsdError {
+  /** The checkpoint file (its name or path, as given). */
+  readonly file: string;
+  /** The tensor key or pickle global at fault, when there is one. */
+  readonly key: string | undefined;
+
+  constructor(code: 'CHECKPOINT_INVALID' | 'CHECKPOINT_MISMATCH', file: string, message: string, options: { fix?: string; key?: string; cause?: unknown } = {}) {
+    super(code, `${file}: ${message}`, { fix: options.fix, cause: options.cause });
+    this.name = 'CheckpointError';
+    this.file = file;
+    this.key = options.key;
   }
 }
 

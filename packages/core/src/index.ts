@@ -17,7 +17,7 @@
  * MegaFS (src/megafs/): crops -> encode (codes, f4) -> transfer -> generate (G from f4 + soft-eroded blend).
  * Both implement swapper.ts's Swapper; face/, video/ and face-swapper.ts use either.
  */
-export { FslsdError, ContractError, AbortError } from './errors.js';
+export { FslsdError, ContractError, AbortError, CheckpointError } from './errors.js';
 export type { FslsdErrorCode } from './errors.js';
 export { composeFaceSwapper } from './face-swapper.js';
 export type {

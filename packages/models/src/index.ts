@@ -12,3 +12,11 @@ export { FACE_MANIFEST_FORMAT, FACE_MODEL_IDS, parseFaceManifest } from './conve
 export type { FaceManifest, FaceModelEntry, FaceModelId } from './convert/face-manifest.js';
 export { faceModelsFromUrl } from './face-url.js';
 export type { FaceModelProgress, FaceModelsUrlOptions } from './face-url.js';
+export { importModelSet } from './checkpoint/import.js';
+export type { CheckpointInput, ImportModelSetOptions, ImportProgress, ModelFileSink } from './checkpoint/import.js';
+export { ARCHITECTURE_FORMAT, CHECKPOINT_ROLES, parseArchitecture } from './checkpoint/architecture.js';
+export type { ArchitectureCheckpoint, ArchitectureDescription, ArchitectureModel, ArchitectureSource, CheckpointRole, CheckpointScope, DerivedTensor } from './checkpoint/architecture.js';
+export { ALLOWED_GLOBALS, openCheckpoint } from './checkpoint/torch-file.js';
+export type { ByteReader, StorageRef, TensorRef, TorchCheckpoint, TorchDtype } from './checkpoint/torch-file.js';
+export { PickleDict, PickleTuple } from './checkpoint/pickle.js';
+export type { Built, PickleKey, PickleValue } from './checkpoint/pickle.js';

@@ -170,3 +170,11 @@ export function tinyMegaFSModelsDirectory(): string {
 export function tinyModelSet(): Promise<ModelSet & { readonly manifest: Manifest; readonly directory: string }> {
   return modelSetFromDirectory(tinyModelsDirectory());
 }
+
+export { importCheckpoints, fileByteReader, MEGAFS_VARIANTS } from './checkpoint/node-import.js';
+export type { ImportCheckpointsOptions } from './checkpoint/node-import.js';
+
+/** The weightless full-size architecture graphs shipped in this package (`fslsd`, `megafs-ftm`...). */
+export function architecturesDirectory(): string {
+  return path.join(packageDirectory(), 'architectures');
+}
