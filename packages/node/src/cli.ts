@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { type Precision, FslsdError, type ProgressEvent, resolveLatentSplit } from '@fslsd/core';
 import { MODEL_CONTRACTS, MODEL_IDS, type ModelProto, checkModelContract, decodeModel } from '@fslsd/core/graph';
-import { modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+import { MEGAFS_VARIANTS, importCheckpoints, modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import { createFaceAnalyzer } from './faces.js';
 import { checkOutput, readImage, readMask, readPhoto, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
@@ -30,11 +30,12 @@ Commands:
   detect          Find the faces in a photo; print boxes, scores and landmarks as JSON
   models list     List the networks of a model set, with sizes, digests and licence
   models verify   Check every model of a set: size, sha256 and input/output contract
+  models import   Make a model set from PyTorch checkpoints (.pt/.pth), no Python needed
 
 Run "fslsd <command> --help" for a command's options.
 Without --models, fslsd uses the tiny reference set shipped in @fslsd/models: untrained
 random weights that exercise the real architecture. Real swaps need the official checkpoints
-converted with fslsd_reference.export (see the README).`,
+imported with "fslsd models import" (see the README).`,
   swap: `Usage: fslsd swap --source FILE --target FILE --out FILE [options]
 
 Finds the faces, swaps the source face onto the target face and pastes the result back into the
@@ -126,14 +127,30 @@ Options:
   --device auto|cpu|cuda   execution provider (default auto)
   -h, --help               this text`,
   models: `Usage: fslsd models list|verify [--models DIR]
+       fslsd models import --fslsd FILE --psp FILE [--h3r FILE] --out DIR
+       fslsd models import --megafs FILE --stylegan2 FILE [--h3r FILE] --out DIR
 
   list     print each network of the set: id, file, size, sha256, parameters, description
   verify   load every network, check its size and sha256 against the manifest and its
            inputs/outputs against the pipeline's contract; exit 1 if any check fails
+  import   read PyTorch checkpoints (zip or legacy format, float32/float16/bfloat16, DDP
+           "module." keys) and write a model set: every key and shape is checked first, tensors
+           are streamed one at a time, and the folder appears only when complete. Unpickling
+           resolves only torch's tensor types and OrderedDict: a file that calls code is refused.
 
 Options:
-  --models DIR   model set folder with manifest.json (default: shipped tiny set)
-  -h, --help     this text`,
+  --models DIR         model set folder with manifest.json (default: shipped tiny set)
+  --fslsd FILE         FSLSD's CELEBA-HQ-1024.pt
+  --psp FILE           pSp's psp_ffhq_encode.pt
+  --megafs FILE        MegaFS's ftm_final.pth, injection_final.pth or lcr_final.pth
+  --stylegan2 FILE     rosinality's stylegan2-ffhq-config-f.pt (for MegaFS)
+  --h3r FILE           H3R's LaPa hrnet18 model.pth: adds the 106-point landmarker
+  --megafs-variant ftm|injection|lcr
+                       MegaFS transfer module (default: the one the checkpoint's keys match)
+  --out DIR            folder to create (must not exist, or be empty)
+  --set-name NAME      name recorded in the manifest (default: imported)
+  --architectures DIR  architecture folders to fill (default: the full-size ones shipped)
+  -h, --help           this text`,
 };
 
 class UsageError extends FslsdError {
@@ -404,13 +421,46 @@ async function detectCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function importCommand(values: Values): Promise<number> {
+  if (!values.out) throw new UsageError('models import needs --out DIR.', 'models');
+  const variant = values['megafs-variant'] as string | undefined;
+  if (variant !== undefined && !(MEGAFS_VARIANTS as readonly string[]).includes(variant)) {
+    throw new UsageError(`--megafs-variant must be one of ${MEGAFS_VARIANTS.join(', ')}, got "${variant}".`, 'models');
+  }
+  const file = (name: string) => (values[name] === undefined ? {} : { [name]: path.resolve(values[name] as string) });
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  const bar = createProgressBar();
+  try {
+    const manifest = await importCheckpoints({
+      ...file('fslsd'), ...file('psp'), ...file('megafs'), ...file('stylegan2'), ...file('h3r'),
+      ...(variant ? { megafsVariant: variant as (typeof MEGAFS_VARIANTS)[number] } : {}),
+      out: path.resolve(values.out as string),
+      ...(values.architectures ? { architectures: path.resolve(values.architectures as string) } : {}),
+      ...(values['set-name'] ? { setName: values['set-name'] as string } : {}),
+      signal: controller.signal,
+      onProgress: (event) => bar.step(`${event.model}.onnx ${(event.written / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB`, event.setWritten / event.setTotal),
+    });
+    const total = manifest.models.reduce((sum, entry) => sum + entry.bytes, 0);
+    bar.done(`fslsd: imported ${manifest.models.length} networks (${(total / 1e6).toFixed(1)} MB, ${manifest.licence.spdx}) into ${path.resolve(values.out as string)}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', interrupt);
+  }
+}
+
 async function modelsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('models', args, { models: { type: 'string' } });
+  const { values, positionals } = parse('models', args, {
+    models: { type: 'string' }, fslsd: { type: 'string' }, psp: { type: 'string' }, megafs: { type: 'string' }, stylegan2: { type: 'string' },
+    h3r: { type: 'string' }, 'megafs-variant': { type: 'string' }, out: { type: 'string' }, 'set-name': { type: 'string' }, architectures: { type: 'string' },
+  });
   const action = positionals[0];
   if (values.help || !action) {
     console.log(HELP.models);
     return action || values.help ? 0 : 2;
   }
+  if (action === 'import') return importCommand(values);
   if (action !== 'list' && action !== 'verify') throw new UsageError(`Unknown models action "${action}".`, 'models');
   const set = await modelSetFromDirectory(values.models ? path.resolve(values.models as string) : tinyModelsDirectory());
   const { manifest } = set;

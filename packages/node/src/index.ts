@@ -12,7 +12,7 @@
 export { createFaceSwapper } from './face-swapper.js';
 export type { FaceSwapper, FaceSwapperOptions, FaceModelsOptions, ImageInput, SwapOptions, SwapResult, VideoOptions } from './face-swapper.js';
 export {
-  FslsdError, ContractError, AbortError, SourceFace, METHODS, SOURCE_FACE_FORMAT, LATENT_SPLITS, createLatentSplit, WPlus, CROP_SIZE, LANDMARK_POINTS, MISSING_POINT,
+  FslsdError, ContractError, AbortError, CheckpointError, SourceFace, METHODS, SOURCE_FACE_FORMAT, LATENT_SPLITS, createLatentSplit, WPlus, CROP_SIZE, LANDMARK_POINTS, MISSING_POINT,
   fivePointLandmarks, SYNTHETIC_LABEL, DIGITAL_SOURCE_TYPE,
 } from '@fslsd/core';
 export type {
@@ -24,4 +24,7 @@ export type { Device, DeviceChoice } from './runtime.js';
 export { readImage, readPhoto, writeImage, PIXEL_LIMIT } from './image-io.js';
 export type { Photo, WriteOptions, EncodedImage } from './image-io.js';
 export { readLandmarks } from './landmarks-file.js';
+export { importCheckpoints } from '@fslsd/models/node';
+export type { ImportCheckpointsOptions } from '@fslsd/models/node';
+export type { ImportProgress } from '@fslsd/models';
 export type { SwapVideoOptions, SwapVideoResult, VideoInfo } from './video.js';

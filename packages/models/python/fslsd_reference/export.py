@@ -388,6 +388,9 @@ def main(argv=None) -> int:
     parser.add_argument("--upsample", choices=UPSAMPLE_FORMULATIONS, default="transpose",
                         help="how the generator and decoder upsample: the official stride-2 ConvTranspose (default), or the "
                              "same map as 2x2 conv + DepthToSpace (subpixel; for runtimes with a slow ConvTranspose)")
+    parser.add_argument("--trace", action="store_true",
+                        help="with checkpoints: trace the loaded networks (batch norm folded) instead of filling the shipped "
+                             "architecture graphs (the default, identical to `fslsd models import`)")
     parser.add_argument("--h3r-checkpoint", metavar="PATH",
                         help="also export landmarker-106.onnx from an H3R LaPa model.pth (hrnet18 or hrnet32, 106 points)")
     parser.add_argument("--h3r-random", action="store_true", help="also export landmarker-106.onnx with random weights (--seed, --width)")
@@ -409,6 +412,14 @@ def main(argv=None) -> int:
     elif args.checkpoint or args.psp or landmarker is None:
         if not (args.checkpoint and args.psp):
             parser.error("give --checkpoint and --psp, or --random-init (or only --h3r-checkpoint / --h3r-random)")
+        if args.weights == "float32" and args.upsample == "transpose" and landmarker is None and not args.trace:
+            # The released checkpoints fill the shipped architecture graphs: the same files,
+            # byte for byte, as `fslsd models import` writes in TypeScript from the same checkpoints.
+            from . import architecture
+            architecture.fill([os.path.join(architecture.SHIPPED, "fslsd")], {"fslsd": args.checkpoint, "psp": args.psp}, args.out,
+                              set_name=args.set_name or "official", log=lambda m: print(m, file=sys.stderr))
+            print(os.path.join(args.out, "manifest.json"))
+            return 0
         networks = build_networks(Width(1.0))
         load_fslsd_checkpoint(networks, torch.load(args.checkpoint, map_location="cpu"))
         load_psp_checkpoint(networks.psp_encoder, torch.load(args.psp, map_location="cpu"))

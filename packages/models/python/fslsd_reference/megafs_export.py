@@ -264,6 +264,16 @@ def main(argv=None) -> int:
         for flag, path in (("--megafs-checkpoint", args.megafs_checkpoint), ("--stylegan2", args.stylegan2)):
             if not os.path.isfile(path):
                 parser.error(f"{flag} {path}: no such file")
+        if args.weights == "float32":
+            # Fill the shipped architecture graphs: byte for byte what `fslsd models import` writes.
+            from . import architecture
+            try:
+                architecture.fill([os.path.join(architecture.SHIPPED, f"megafs-{typ}")], {"megafs": args.megafs_checkpoint, "stylegan2": args.stylegan2},
+                                  args.out, set_name=args.set_name or f"megafs-{typ}", log=lambda m: print(m, file=sys.stderr))
+            except architecture.CheckpointError as error:
+                parser.error(f"{error} (is --megafs-type {typ} the checkpoint's variant?)")
+            print(os.path.join(args.out, "manifest.json"))
+            return 0
         networks = build_megafs(typ)
         try:
             load_megafs_checkpoint(networks, torch.load(args.megafs_checkpoint, map_location="cpu"))
