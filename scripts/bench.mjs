@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureInstall, installDebianPackages, log } from './ensure-install.mjs';
 
-const BENCHES = ['swap.mjs', 'megafs.mjs', 'front-end.mjs', 'video.mjs'];
+const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'front-end.mjs', 'video.mjs'];
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`Usage: pnpm bench [--only swap|megafs|front-end|video] [options of that benchmark]
+  console.log(`Usage: pnpm bench [--only swap|megafs|import|front-end|video] [options of that benchmark]
 
 Runs scripts/bench/*.mjs (each has --help):
   swap       the FULL-size networks (random weights, exported into .bench/ on first use) on the
@@ -21,6 +21,9 @@ Runs scripts/bench/*.mjs (each has --help):
              peak RSS, float16; writes benchmarks/swap.json and the swap section of BENCHMARKS.md
   megafs     the FULL-size MegaFS networks: parity with the reference at full width, and one
              swap per stage beside FSLSD's full-size set; writes benchmarks/megafs.json
+  import     FULL-size PyTorch checkpoints (written by torch into .bench/) made into a set by
+             fslsd models import and by the Python exporter (fill and --trace): time, peak RSS,
+             file-for-file equality, one swap compared; writes benchmarks/import.json
   front-end  align + mask + paste-back on a 1920x1080 frame, beside OpenCV
   video      end-to-end vs inference-only fps, jitter with and without smoothing
 
