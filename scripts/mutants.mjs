@@ -15,7 +15,8 @@ import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mj
 
 const CORE = 'packages/core/src';
 const WEB = 'packages/web/src';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean }[]} */
+const MODELS = 'packages/models/src';
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -39,6 +40,13 @@ const MUTANTS = [
   { name: 'megafs: the stretch forgets to subtract the minimum', file: `${CORE}/megafs/soft-erosion.ts`, from: "node('Div', ['shifted', 'span'], ['unit']),", to: "node('Div', ['raw', 'span'], ['unit']),"},
   { name: 'megafs: the blend is rounded, not truncated', file: `${CORE}/megafs/swapper.ts`, from: 'Math.trunc(blended[c * plane + p]!)', to: 'Math.round(blended[c * plane + p]!)' },
   { name: 'megafs: source and target swapped in the transfer', file: `${CORE}/megafs/swapper.ts`, from: 'transferCodes(transferSession, source.wplus, targetFace.wplus)', to: 'transferCodes(transferSession, targetFace.wplus, source.wplus)' },
+  // The checkpoint importer (models/src/checkpoint): checked by the torch-written checkpoints of the import tests.
+  { models: true, name: 'import: bfloat16 widened from the wrong bits', file: `${MODELS}/checkpoint/tensor-values.ts`, from: 'bits[i] = words[i]! << 16;', to: 'bits[i] = words[i]! << 8;' },
+  { models: true, name: 'import: strided views read as if contiguous', file: `${MODELS}/checkpoint/tensor-values.ts`, from: 'if (isContiguous(shape, stride)) return', to: 'if (shape.length >= 0) return' },
+  { models: true, name: 'import: an unknown global resolves instead of being refused', file: `${MODELS}/checkpoint/pickle.ts`, from: 'if (!target) throw new PickleError(`the pickle asks for the global ${full}, which is not on the allow-list`, full);', to: 'if (!target) return { kind: full };' },
+  { models: true, name: 'import: DDP "module." prefixes kept', file: `${MODELS}/checkpoint/import.ts`, from: "if (!keys.length || !keys.every((key) => typeof key === 'string' && key.startsWith('module.'))) return dict;", to: 'return dict;' },
+  { models: true, name: 'import: a missing tensor goes unchecked', file: `${MODELS}/checkpoint/import.ts`, from: '    if (missing.length) {', to: '    if (missing.length > 1) {' },
+  { models: true, name: "import: the editor's weights stacked untransposed", file: `${MODELS}/checkpoint/import.ts`, from: 'out[at + c * rows + r] = source[r * columns + c]!;', to: 'out[at + r * columns + c] = source[r * columns + c]!;' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
@@ -55,13 +63,18 @@ const full = args.includes('--full');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const pnpm = ensureInstall();
 
-function build(web = false) {
+function build(web = false, models = false) {
   if (runPnpm(pnpm, ['--filter', '@fslsd/core', 'build'], { stdio: 'ignore' }) !== 0) return false;
+  if (models) return runPnpm(pnpm, ['--filter', '@fslsd/models', 'build'], { stdio: 'ignore' }) === 0;
   if (!web) return true;
   return runPnpm(pnpm, ['--filter', '@fslsd/web', 'build'], { stdio: 'ignore' }) === 0 && runPnpm(pnpm, ['--filter', 'example-web', 'build'], { stdio: 'ignore' }) === 0;
 }
 
-function suitesFail(web = false) {
+function suitesFail(web = false, models = false) {
+  if (models && !full) {
+    if (runPnpm(pnpm, ['--filter', '@fslsd/models', 'exec', 'vitest', 'run', 'test/pickle.test.ts'], { stdio: 'ignore' }) !== 0) return true;
+    return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/import.test.ts'], { stdio: 'ignore' }) !== 0;
+  }
   if (web && !full) {
     // A lost rejection hangs the page's await: the short test timeout turns that into a failure.
     const status = runPnpm(pnpm, ['--filter', '@fslsd/web', 'exec', 'vitest', 'run', 'test/wire.test.ts', 'test/browser.test.ts', '-t', 'shipped worker|across the worker boundary', '--testTimeout', '90000'], { stdio: 'ignore' });
@@ -89,14 +102,14 @@ for (const [index, mutant] of chosen.entries()) {
   let outcome;
   try {
     writeFileSync(file, original.replace(mutant.from, mutant.to));
-    outcome = !build(mutant.web) ? 'killed (build)' : suitesFail(mutant.web) ? 'killed' : 'SURVIVED';
+    outcome = !build(mutant.web, mutant.models) ? 'killed (build)' : suitesFail(mutant.web, mutant.models) ? 'killed' : 'SURVIVED';
   } finally {
     writeFileSync(file, original);
   }
   if (outcome.startsWith('killed')) killed += 1;
   rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
 }
-if (!build(chosen.some((m) => m.web))) {
+if (!build(chosen.some((m) => m.web)) || (chosen.some((m) => m.models) && !build(false, true))) {
   log('error: the unmutated build failed after the run');
   process.exit(1);
 }
