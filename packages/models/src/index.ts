@@ -12,7 +12,7 @@ export { FACE_MANIFEST_FORMAT, FACE_MODEL_IDS, parseFaceManifest } from './conve
 export type { FaceManifest, FaceModelEntry, FaceModelId } from './convert/face-manifest.js';
 export { faceModelsFromUrl } from './face-url.js';
 export type { FaceModelProgress, FaceModelsUrlOptions } from './face-url.js';
-export { importModelSet } from './checkpoint/import.js';
+export { MEGAFS_VARIANTS, architectureSetsFor, importModelSet, megafsVariantOf } from './checkpoint/import.js';
 export type { CheckpointInput, ImportModelSetOptions, ImportProgress, ModelFileSink } from './checkpoint/import.js';
 export { ARCHITECTURE_FORMAT, CHECKPOINT_ROLES, parseArchitecture } from './checkpoint/architecture.js';
 export type { ArchitectureCheckpoint, ArchitectureDescription, ArchitectureModel, ArchitectureSource, CheckpointRole, CheckpointScope, DerivedTensor } from './checkpoint/architecture.js';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { PickleDict, PickleTuple, type PickleValue } from '../src/checkpoint/pickle.js';
 import { ALLOWED_GLOBALS, openCheckpoint } from '../src/checkpoint/torch-file.js';
-import { PickleError, unpickle } from '../src/checkpoint/pickle.js';
+import { type GlobalHandler, PickleError, unpickle } from '../src/checkpoint/pickle.js';
 import { CheckpointError } from '@fslsd/core';
 
 const bytes = (hex: string) => Uint8Array.from(hex.match(/../g)!, (pair) => Number.parseInt(pair, 16));
@@ -27,7 +27,10 @@ const ORDERED = '800263636f6c6c656374696f6e730a4f726465726564446963740a710029527
 // x = [1]; [x, x]
 const SHARED = '80025d7100285d71014b01616801652e';
 
-const allowed = new Map([['collections.OrderedDict', () => new PickleDict()], ['_codecs.encode', (args: readonly PickleValue[]) => Uint8Array.from(String(args[0]), (c) => c.charCodeAt(0))]]);
+const allowed = new Map<string, GlobalHandler>([
+  ['collections.OrderedDict', () => new PickleDict()],
+  ['_codecs.encode', (args) => Uint8Array.from(String(args[0]), (c) => c.charCodeAt(0))],
+]);
 
 function plain(value: PickleValue): unknown {
   if (value instanceof PickleDict) return Object.fromEntries([...value.entries].map(([k, v]) => [String(k), plain(v)]));
@@ -88,7 +91,7 @@ describe('restricted unpickler', () => {
 
   it('a checkpoint that calls os.system is a CheckpointError naming posix.system', async () => {
     const input = bytes(OS_SYSTEM);
-    const error = await openCheckpoint({ size: input.length, read: async (offset, length) => input.subarray(offset, offset + length) }, 'hostile.pt').catch((caught: unknown) => caught as CheckpointError);
+    const error = (await openCheckpoint({ size: input.length, read: async (offset, length) => input.subarray(offset, offset + length) }, 'hostile.pt').catch((caught: unknown) => caught)) as CheckpointError;
     expect(error).toBeInstanceOf(CheckpointError);
     expect([error.code, error.key]).toEqual(['CHECKPOINT_INVALID', 'posix.system']);
   });

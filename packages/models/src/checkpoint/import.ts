@@ -299,3 +299,41 @@ export async function importModelSet(options: ImportModelSetOptions): Promise<Ma
 }
 
 const baseName = (file: string): string => file.split(/[\\/]/).pop() ?? file;
+
+/** MegaFS transfer modules with a released checkpoint. */
+export const MEGAFS_VARIANTS = ['ftm', 'injection', 'lcr'] as const;
+
+/**
+ * The architecture folders a combination of checkpoints fills: `fslsd` (fslsd + psp) or
+ * `megafs-<variant>` (megafs + stylegan2), then `landmarker-106` with h3r.
+ * @throws FslsdError `INVALID_ARGUMENT` for none, or for both methods at once.
+ */
+export function architectureSetsFor(roles: readonly CheckpointRole[], megafsVariant: string = 'ftm'): string[] {
+  const fslsd = roles.includes('fslsd') || roles.includes('psp');
+  const megafs = roles.includes('megafs') || roles.includes('stylegan2');
+  if (fslsd && megafs) {
+    throw new FslsdError('INVALID_ARGUMENT', 'FSLSD checkpoints (--fslsd/--psp) and MegaFS ones (--megafs/--stylegan2) were given together.', { fix: 'Import one method per folder: run the import twice, with two --out folders.' });
+  }
+  if (!roles.length) throw new FslsdError('INVALID_ARGUMENT', 'No checkpoint given.', { fix: 'Pass --fslsd and --psp, or --megafs and --stylegan2 (and optionally --h3r).' });
+  return [...(fslsd ? ['fslsd'] : []), ...(megafs ? [`megafs-${megafsVariant}`] : []), ...(roles.includes('h3r') ? ['landmarker-106'] : [])];
+}
+
+/**
+ * Which MegaFS variant a checkpoint holds: the one whose transfer-module keys (`s`) it has, trying
+ * the variant its file name starts with first; that one when none matches (the import then names
+ * the mismatch).
+ */
+export async function megafsVariantOf(input: CheckpointInput, architecture: (variant: string) => Promise<ArchitectureDescription>): Promise<string> {
+  const named = baseName(input.name).split('_')[0]!;
+  const ordered = [...MEGAFS_VARIANTS].sort((a, b) => Number(b === named) - Number(a === named));
+  const checkpoint = await openCheckpoint(input.reader, input.name);
+  const transfer = checkpoint.root instanceof PickleDict ? checkpoint.root.get('s') : undefined;
+  if (!(transfer instanceof PickleDict)) return ordered[0]!;
+  const keys = new Set([...stripModule(transfer).entries.keys()].map(String));
+  for (const variant of ordered) {
+    const scope = (await architecture(variant)).checkpoints.megafs?.scopes.find((s) => s.path.join('/') === 's');
+    const expected = Object.keys(scope?.tensors ?? {});
+    if (expected.length === keys.size && expected.every((key) => keys.has(key))) return variant;
+  }
+  return ordered[0]!;
+}

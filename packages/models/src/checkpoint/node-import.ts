@@ -9,13 +9,11 @@ import path from 'node:path';
 import { FslsdError } from '@fslsd/core';
 import { type Manifest } from '../manifest.js';
 import { type ArchitectureSource, CHECKPOINT_ROLES, type CheckpointRole, parseArchitecture } from './architecture.js';
-import { type ImportProgress, importModelSet } from './import.js';
-import { PickleDict } from './pickle.js';
-import { type ByteReader, openCheckpoint } from './torch-file.js';
-import { packageDirectory } from '../node.js';
 
-/** MegaFS transfer modules with a released checkpoint. */
-export const MEGAFS_VARIANTS = ['ftm', 'injection', 'lcr'] as const;
+export { MEGAFS_VARIANTS };
+import { type ImportProgress, MEGAFS_VARIANTS, architectureSetsFor, importModelSet, megafsVariantOf } from './import.js';
+import { type ByteReader } from './torch-file.js';
+import { packageDirectory } from '../node.js';
 
 /** Options of {@link importCheckpoints}: checkpoint paths by flag, and where to write. */
 export interface ImportCheckpointsOptions {
@@ -83,29 +81,6 @@ async function architectureFrom(folder: string): Promise<ArchitectureSource> {
   return { description, graph: async (name) => new Uint8Array(await readFile(path.join(folder, name))) };
 }
 
-/** Which MegaFS variant a checkpoint holds, from the transfer module's keys. */
-async function megafsVariant(root: string, megafs: string, given: ImportCheckpointsOptions['megafsVariant']): Promise<string> {
-  if (given) return given;
-  const named = path.basename(megafs).split('_')[0]!;
-  const ordered = [...MEGAFS_VARIANTS].sort((a, b) => Number(b === named) - Number(a === named));
-  const file = await fileByteReader(megafs);
-  try {
-    const checkpoint = await openCheckpoint(file.reader, megafs);
-    const transfer = checkpoint.root instanceof PickleDict ? checkpoint.root.get('s') : undefined;
-    if (!(transfer instanceof PickleDict)) return ordered[0]!;
-    const keys = new Set([...transfer.entries.keys()].map((key) => String(key).replace(/^module\./, '')));
-    for (const variant of ordered) {
-      const architecture = await architectureFrom(path.join(root, `megafs-${variant}`));
-      const scope = architecture.description.checkpoints.megafs?.scopes.find((s) => s.path.join('/') === 's');
-      const expected = Object.keys(scope?.tensors ?? {});
-      if (expected.length === keys.size && expected.every((key) => keys.has(key))) return variant;
-    }
-    return ordered[0]!;
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * Imports PyTorch checkpoints into a model set folder, with no Python: FSLSD (`fslsd` + `psp`)
  * or MegaFS (`megafs` + `stylegan2`), optionally with the H3R landmarker (`h3r`). The set equals
@@ -117,12 +92,7 @@ async function megafsVariant(root: string, megafs: string, given: ImportCheckpoi
 export async function importCheckpoints(options: ImportCheckpointsOptions): Promise<Manifest> {
   const root = path.resolve(options.architectures ?? path.join(packageDirectory(), 'architectures'));
   const given = CHECKPOINT_ROLES.filter((role) => options[role] !== undefined);
-  const fslsd = options.fslsd !== undefined || options.psp !== undefined;
-  const megafs = options.megafs !== undefined || options.stylegan2 !== undefined;
-  if (fslsd && megafs) {
-    throw new FslsdError('INVALID_ARGUMENT', 'FSLSD checkpoints (--fslsd/--psp) and MegaFS ones (--megafs/--stylegan2) were given together.', { fix: 'Import one method per folder: run the import twice, with two --out folders.' });
-  }
-  if (!given.length) throw new FslsdError('INVALID_ARGUMENT', 'No checkpoint given.', { fix: 'Pass --fslsd and --psp, or --megafs and --stylegan2 (and optionally --h3r).' });
+  const sets = architectureSetsFor(given, options.megafsVariant);
   // Cheap preconditions first: every file exists, the output folder is free.
   for (const role of given) {
     const info = await stat(options[role]!).catch(() => undefined);
@@ -132,10 +102,15 @@ export async function importCheckpoints(options: ImportCheckpointsOptions): Prom
   const existing = await readdir(out).catch(() => undefined);
   if (existing && existing.length) throw new FslsdError('INVALID_ARGUMENT', `${out} already holds files.`, { fix: 'Choose a new folder for --out, or remove that one first.' });
 
-  const sets: string[] = [];
-  if (fslsd) sets.push('fslsd');
-  if (megafs) sets.push(`megafs-${options.megafs ? await megafsVariant(root, options.megafs, options.megafsVariant) : (options.megafsVariant ?? 'ftm')}`);
-  if (options.h3r !== undefined) sets.push('landmarker-106');
+  if (options.megafs !== undefined && !options.megafsVariant) {
+    const file = await fileByteReader(options.megafs);
+    try {
+      const variant = await megafsVariantOf({ name: options.megafs, reader: file.reader }, async (v) => (await architectureFrom(path.join(root, `megafs-${v}`))).description);
+      sets[sets.findIndex((set) => set.startsWith('megafs-'))] = `megafs-${variant}`;
+    } finally {
+      await file.close();
+    }
+  }
   const architectures = await Promise.all(sets.map((set) => architectureFrom(path.join(root, set))));
 
   const readers: { role: CheckpointRole; close: () => Promise<void>; reader: ByteReader }[] = [];
