@@ -30,6 +30,9 @@ interface DemoState {
   swapped?: number;
   pngBytes?: number;
   video?: { status: 'swapping' | 'done' | 'error'; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
+  /** The model set in use: 'tiny' or 'stored:NAME'. */
+  models?: string;
+  import?: { status: 'importing' | 'done' | 'error'; error?: string; code?: string; ms?: number; bytes?: number; name?: string };
 }
 const state: DemoState = { status: 'loading' };
 (window as unknown as { fslsdDemo: DemoState }).fslsdDemo = state;
@@ -81,8 +84,17 @@ async function load(backend: Backend) {
   const started = performance.now();
   try {
     // 'tiny' (FSLSD's or MegaFS's) and the face models are served from models/ beside this page (fslsd-web-assets).
+    // An imported set (stored in OPFS) is used until "Back to the tiny set"; it decides the method.
+    const stored = localStorage.getItem(STORED_KEY);
     const method = methodSelect.value as 'fslsd' | 'megafs';
-    swapper = await createFaceSwapper({ method, models: 'tiny', device: backend, descriptor: false, onProgress });
+    swapper = stored
+      ? await createFaceSwapper({ models: `stored:${stored}`, device: backend, descriptor: false, onProgress })
+      : await createFaceSwapper({ method, models: 'tiny', device: backend, descriptor: false, onProgress });
+    state.models = stored ? `stored:${stored}` : 'tiny';
+    methodSelect.value = swapper.method;
+    methodSelect.disabled = Boolean(stored);
+    $('models-in-use').textContent = stored ? `models: your imported set "${stored}" (from this browser's storage)` : 'models: tiny (untrained)';
+    $('use-tiny').hidden = !stored;
     state.backend = swapper.device;
     state.method = swapper.method;
     state.fallbackReason = swapper.fallbackReason;
@@ -205,6 +217,70 @@ $<HTMLInputElement>('video-file').addEventListener('change', (event) => {
   $<HTMLButtonElement>('swap-video').disabled = !videoFile || !swapper;
 });
 $('swap-video').addEventListener('click', () => videoFile && void swapVideoFile(videoFile));
+
+// ---- Your own checkpoints: dropped or picked, imported in the worker into OPFS. ----
+const STORED_KEY = 'fslsd-demo-stored-set';
+/** Which checkpoint a file is, by its released name. */
+function roleOf(file: File): fslsd.CheckpointRole | undefined {
+  const name = file.name.toLowerCase();
+  if (name.startsWith('celeba-hq')) return 'fslsd';
+  if (name.startsWith('psp')) return 'psp';
+  if (/^(ftm|injection|lcr)_/.test(name)) return 'megafs';
+  if (name.startsWith('stylegan2')) return 'stylegan2';
+  if (name === 'model.pth' || name.includes('h3r') || name.includes('hrnet')) return 'h3r';
+  return undefined;
+}
+
+async function importFiles(list: FileList | File[]) {
+  const files: Partial<Record<fslsd.CheckpointRole, File>> = {};
+  for (const file of Array.from(list)) {
+    const role = roleOf(file);
+    if (!role) {
+      status(`Error: "${file.name}" is not a checkpoint this demo knows by name (CELEBA-HQ-1024.pt, psp_ffhq_encode.pt, ftm_final.pth, stylegan2-ffhq-config-f.pt, model.pth).`);
+      return;
+    }
+    files[role] = file;
+  }
+  const name = files.megafs ? 'megafs' : 'fslsd';
+  state.import = { status: 'importing', name };
+  const started = performance.now();
+  try {
+    await swapper?.dispose();
+    swapper = undefined;
+    await fslsd.deleteStoredModelSet(name);
+    const { manifest } = await fslsd.importCheckpoints(files, {
+      name,
+      ...(params.get('architectures') ? { architectures: params.get('architectures')! } : {}),
+      onProgress: (event) => status(`Importing ${event.model}: ${(event.written / 1e6).toFixed(1)} / ${(event.total / 1e6).toFixed(1)} MB`, event.setWritten / event.setTotal),
+    });
+    state.import = { status: 'done', name, ms: performance.now() - started, bytes: manifest.models.reduce((sum, entry) => sum + entry.bytes, 0) };
+    localStorage.setItem(STORED_KEY, name);
+    await load(select.value as Backend);
+  } catch (error) {
+    state.import = { status: 'error', name, error: (error as Error).message, code: (error as fslsd.FslsdError).code };
+    fail(error);
+  }
+}
+
+const zone = $('drop-zone');
+zone.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  zone.classList.add('over');
+});
+zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+zone.addEventListener('drop', (event) => {
+  event.preventDefault();
+  zone.classList.remove('over');
+  if (event.dataTransfer?.files.length) void importFiles(event.dataTransfer.files);
+});
+$<HTMLInputElement>('checkpoint-files').addEventListener('change', (event) => {
+  const list = (event.target as HTMLInputElement).files;
+  if (list?.length) void importFiles(list);
+});
+$('use-tiny').addEventListener('click', () => {
+  localStorage.removeItem(STORED_KEY);
+  void load(select.value as Backend);
+});
 
 pick('source');
 pick('target');

@@ -32,7 +32,7 @@ export type ProgressEvent =
   | { readonly kind: 'session'; readonly status: 'ready'; readonly name: string }
   | { readonly kind: 'stage'; readonly status: 'start' | 'done'; readonly stage: StageName; readonly milliseconds?: number }
   /** Something the caller should know, once: `TINY_MODELS` (untrained weights), `DEVICE_FALLBACK` (auto fell back). */
-  | { readonly kind: 'warning'; readonly code: 'TINY_MODELS' | 'DEVICE_FALLBACK'; readonly message: string };
+  | { readonly kind: 'warning'; readonly code: 'TINY_MODELS' | 'DEVICE_FALLBACK' | 'CACHE_WRITE_FAILED'; readonly message: string };
 
 export interface SwapperOptions {
   /** The ONNX Runtime module (onnxruntime-node, onnxruntime-web), injected by the backend package. */

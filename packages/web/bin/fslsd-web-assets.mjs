@@ -12,9 +12,9 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(`Usage: fslsd-web-assets [DIR] [--no-tiny]
 
 Copies the face models and the tiny model sets of @fslsd/models (FSLSD and MegaFS) into
-DIR/models/faces/, DIR/models/tiny/ and DIR/models/tiny-megafs/ (DIR defaults to ./public, the
-folder Vite and most bundlers serve as is). createFaceSwapper() in @fslsd/web looks for them
-there by default.
+DIR/models/faces/, DIR/models/tiny/ and DIR/models/tiny-megafs/, and the weightless architecture
+graphs that importCheckpoints() fills into DIR/models/architectures/ (DIR defaults to ./public,
+the folder Vite and most bundlers serve as is). @fslsd/web looks for them there by default.
 
   --no-tiny   copy only the face models (you serve converted weights of your own)
   -h, --help  this text`);
@@ -31,14 +31,16 @@ if (existsSync(target) && !statSync(target).isDirectory()) {
   process.exit(2);
 }
 const models = path.dirname(createRequire(import.meta.url).resolve('@fslsd/models/package.json'));
-const sets = args.includes('--no-tiny') ? ['faces'] : ['faces', 'tiny', 'tiny-megafs'];
+// The architecture graphs (weightless, 4.8 MB) are what importCheckpoints() fills in the browser.
+const architectures = readdirSync(path.join(models, 'architectures')).map((set) => `architectures/${set}`);
+const sets = [...(args.includes('--no-tiny') ? ['faces'] : ['faces', 'tiny', 'tiny-megafs']), ...architectures];
 for (const name of sets) {
   const from = path.join(models, name);
   const to = path.join(target, 'models', name);
   const partial = `${to}.partial-${process.pid}`;
   mkdirSync(partial, { recursive: true });
   try {
-    for (const file of readdirSync(from).filter((n) => n.endsWith('.onnx') || n.endsWith('.data') || n === 'manifest.json')) cpSync(path.join(from, file), path.join(partial, file));
+    for (const file of readdirSync(from).filter((n) => n.endsWith('.onnx') || n.endsWith('.data') || n === 'manifest.json' || n === 'architecture.json')) cpSync(path.join(from, file), path.join(partial, file));
     rmSync(to, { recursive: true, force: true });
     renameSync(partial, to);
   } catch (error) {

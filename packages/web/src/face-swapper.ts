@@ -20,6 +20,8 @@ import { type WebImageInput, decodeInput, pageBase, toImageData, toLabelledBlob 
 import type { Backend, WebPrecision } from './swapper.js';
 import { type WebVideoOptions, type WebVideoResult, swapVideoFile } from './video.js';
 import { type Outgoing, type Pixels, type Reply, type WireOptions, errorFromWire, toPixels } from './wire.js';
+import { STORED } from './storage.js';
+import { type CheckpointRole, type ImportProgress, type Manifest } from '@fslsd/models';
 
 /** Options of {@link createFaceSwapper} in the browser. */
 export interface WebFaceSwapperOptions {
@@ -31,8 +33,9 @@ export interface WebFaceSwapperOptions {
   /**
    * The networks: `'tiny'` (the shipped untrained set, served at `models/tiny/` beside the page,
    * or `models/tiny-megafs/` with method `megafs`: `npx fslsd-web-assets public` puts both there;
-   * a `TINY_MODELS` warning says it paints no real face), or the base URL of a model set (its
-   * manifest.json and files), relative to the page or absolute.
+   * a `TINY_MODELS` warning says it paints no real face), the base URL of a model set (its
+   * manifest.json and files), relative to the page or absolute, or `stored:NAME` for a set made
+   * by {@link importCheckpoints} (read from this origin's storage, no network).
    */
   readonly models: 'tiny' | string | URL;
   /** Base URL of the face models (a static copy of `@fslsd/models/faces/`). Default `models/faces/` beside the page. */
@@ -47,7 +50,7 @@ export interface WebFaceSwapperOptions {
   readonly strength?: number;
   /** Run the latent editor. Default true. */
   readonly editor?: boolean;
-  /** Keep verified models in the Cache API for the next visit (default true). */
+  /** Keep verified models for the next visit: in OPFS (any size), else the Cache API where an entry fits; a failed write is a `CACHE_WRITE_FAILED` warning (default true). */
   readonly cache?: boolean;
   /** Load the 128-d face descriptor (needed for `reference` and `describe()`). Default true. */
   readonly descriptor?: boolean;
@@ -269,7 +272,8 @@ export async function createFaceSwapper(options: WebFaceSwapperOptions): Promise
     if (report) report({ kind: 'warning', code: 'TINY_MODELS', message: TINY_MODELS_WARNING });
     else console.warn(TINY_MODELS_WARNING);
   }
-  const models = resolveUrl(tiny ? (method === 'megafs' ? 'models/tiny-megafs/' : 'models/tiny/') : options.models, 'models');
+  const stored = typeof options.models === 'string' && options.models.startsWith(STORED);
+  const models = stored ? String(options.models) : resolveUrl(tiny ? (method === 'megafs' ? 'models/tiny-megafs/' : 'models/tiny/') : options.models, 'models');
   const faces = resolveUrl(options.faces ?? 'models/faces/', 'faces');
   const worker = options.worker ?? shippedWorker();
   const channel = connect(worker);
@@ -350,4 +354,52 @@ export async function createFaceSwapper(options: WebFaceSwapperOptions): Promise
     dispose: () => channel.dispose(),
     [Symbol.asyncDispose]: () => channel.dispose(),
   };
+}
+
+/** Options of {@link importCheckpoints}. */
+export interface WebImportOptions {
+  /** The set's name in storage (then `createFaceSwapper({ models: 'stored:NAME' })`). Default `imported`. */
+  readonly name?: string;
+  /** Base URL of the architecture graphs (a static copy of `@fslsd/models/architectures/`). Default `models/architectures/` beside the page. */
+  readonly architectures?: string | URL;
+  /** The MegaFS transfer module; default: the one the checkpoint's keys match. */
+  readonly megafsVariant?: 'ftm' | 'injection' | 'lcr';
+  /** A worker of your own that called `exposeSwapper(self)`; default: a fresh one of the shipped worker, ended afterwards. */
+  readonly worker?: Worker;
+  readonly signal?: AbortSignal;
+  /** Bytes of model files written, per file and for the whole set. */
+  readonly onProgress?: (event: ImportProgress) => void;
+}
+
+/**
+ * Imports PyTorch checkpoints in the browser, with no server and no Python: the files (dropped or
+ * picked, never read whole) are checked and streamed in a worker into this origin's private
+ * storage (OPFS) as a model set, which later visits open with `models: 'stored:NAME'`.
+ * `files`: `fslsd` + `psp`, or `megafs` + `stylegan2`, optionally `h3r`.
+ * @returns the set's name and manifest.
+ * @throws CheckpointError for a bad or mismatched checkpoint (nothing is stored), FslsdError
+ *   `INVALID_ARGUMENT` (a wrong combination, a name in use), `IO` (no OPFS), `ABORTED`.
+ */
+export async function importCheckpoints(files: Readonly<Partial<Record<CheckpointRole, File>>>, options: WebImportOptions = {}): Promise<{ name: string; manifest: Manifest }> {
+  checkOptions(options, ['name', 'architectures', 'megafsVariant', 'worker', 'signal', 'onProgress'], 'importCheckpoints()');
+  for (const [role, file] of Object.entries(files ?? {})) {
+    if (!['fslsd', 'psp', 'megafs', 'stylegan2', 'h3r'].includes(role)) throw new FslsdError('INVALID_ARGUMENT', `Unknown checkpoint role "${role}".`, { fix: 'Use fslsd, psp, megafs, stylegan2 or h3r.' });
+    if (!(file instanceof Blob)) throw new FslsdError('INVALID_ARGUMENT', `files.${role} is not a File.`, { fix: 'Pass the File objects of a drop or an <input type="file">.' });
+  }
+  const name = options.name ?? 'imported';
+  const architectures = resolveUrl(options.architectures ?? 'models/architectures/', 'architectures');
+  const worker = options.worker ?? shippedWorker();
+  const channel = connect(worker);
+  try {
+    const manifest = await channel.call<Manifest>({ type: 'import', request: { files, name, architectures, ...(options.megafsVariant ? { megafsVariant: options.megafsVariant } : {}) } }, 'importing checkpoints', {
+      signal: options.signal,
+      onProgress: (event) => {
+        const { kind, ...progress } = event as unknown as { kind: string } & ImportProgress;
+        if (kind === 'import') options.onProgress?.(progress);
+      },
+    });
+    return { name, manifest };
+  } finally {
+    if (!options.worker) await channel.dispose();
+  }
 }

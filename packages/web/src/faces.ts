@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-web';
 import { type OrtRuntime } from '@fslsd/core';
 import { type FaceAnalyzer, type FaceModelFiles, createFaceAnalyzer as createCoreFaceAnalyzer } from '@fslsd/core/face';
 import { type FaceModelProgress, faceModelsFromUrl } from '@fslsd/models';
-import { cacheStorageModelCache } from './cache.js';
+import { browserModelCache } from './storage.js';
 import { type Backend, chooseBackend } from './swapper.js';
 
 /** Options of {@link createFaceAnalyzer}. */
@@ -33,7 +33,7 @@ export async function createFaceAnalyzer(options: WebFaceAnalyzerOptions): Promi
   const { backend } = await chooseBackend(options.backend);
   const models = typeof options.models === 'string'
     ? await faceModelsFromUrl(options.models, {
-      cache: options.cache === false ? undefined : cacheStorageModelCache(),
+      cache: options.cache === false ? undefined : browserModelCache(),
       signal: options.signal,
       onProgress: options.onProgress,
       descriptor: options.descriptor,

@@ -11,6 +11,8 @@ export { toRgbImage, toPhoto, decodeInput } from './images.js';
 export { withXmpChunk } from './png.js';
 export { withXmpSegment } from './jpeg.js';
 export { cacheStorageModelCache } from './cache.js';
+export { browserModelCache, storedModelSet } from './storage.js';
+export type { BrowserModelCacheOptions } from './storage.js';
 export { swapVideoFile } from './video.js';
 export type { VideoChannel } from './video.js';
 export { writeWebm } from './webm.js';

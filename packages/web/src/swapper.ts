@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-web';
 import { FslsdError, type ModelSet, type OrtRuntime, type Precision } from '@fslsd/core';
 import { type Swapper, type SwapperOptions, createMegaFSSwapper, createSwapper as createCoreSwapper } from '@fslsd/core/pipeline';
 import { modelSetFromUrl } from '@fslsd/models';
-import { cacheStorageModelCache } from './cache.js';
+import { STORED, browserModelCache, storedModelSet } from './storage.js';
 
 /**
  * `auto` (default): WebGPU when the browser gives a hardware adapter, WASM otherwise (no WebGPU,
@@ -22,13 +22,13 @@ export type Backend = 'auto' | 'webgpu' | 'wasm';
 export type WebPrecision = 'auto' | Precision;
 
 export interface WebSwapperOptions extends Omit<SwapperOptions, 'runtime' | 'models' | 'precision'> {
-  /** Base URL of a model set (its manifest.json and files), or a ModelSet. */
+  /** Base URL of a model set (its manifest.json and files), `stored:NAME` for an imported set, or a ModelSet. */
   readonly models: string | ModelSet;
   /** Default `auto` (see {@link Backend}). */
   readonly backend?: Backend;
   /** Default `auto` (see {@link WebPrecision}). */
   readonly precision?: WebPrecision;
-  /** Cache verified models with the Cache API (default true). */
+  /** Keep verified models for the next visit, in OPFS (any size) or the Cache API (default true). */
   readonly cache?: boolean;
   /** Where onnxruntime-web finds its .wasm files, when the bundler does not place them. */
   readonly wasmPaths?: string;
@@ -92,9 +92,12 @@ export async function createSwapper(options: WebSwapperOptions): Promise<WebSwap
   // Threads need cross-origin isolation (COOP/COEP); without it onnxruntime-web runs one thread.
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = isolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
-  const models = typeof options.models === 'string'
-    ? await modelSetFromUrl(options.models, { cache: options.cache === false ? undefined : cacheStorageModelCache(), signal: options.signal })
-    : options.models;
+  const cache = options.cache === false ? undefined : browserModelCache({ onWarning: (message) => options.onProgress?.({ kind: 'warning', code: 'CACHE_WRITE_FAILED', message }) });
+  const models = typeof options.models !== 'string'
+    ? options.models
+    : options.models.startsWith(STORED)
+      ? await storedModelSet(options.models.slice(STORED.length))
+      : await modelSetFromUrl(options.models, { cache, signal: options.signal });
   // The set decides the method: a MegaFS set lists megafs-* networks.
   const create = models.entries.some((entry) => entry.id.startsWith('megafs-')) ? createMegaFSSwapper : createCoreSwapper;
   const swapper = await create({

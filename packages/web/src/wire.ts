@@ -10,6 +10,8 @@
  */
 import { AbortError, ContractError, FslsdError, type FslsdErrorCode, type ProgressEvent, type RgbImage, type SourceFaceJSON } from '@fslsd/core';
 import type { NetworkOptions } from '@fslsd/core';
+import { CheckpointError } from '@fslsd/core';
+import type { ImportRequest } from './import.js';
 
 /** Decoded 8-bit pixels as they are transferred. */
 export interface Pixels {
@@ -61,6 +63,7 @@ export type Request =
   | { id: number; type: 'videoStart'; source: SourceFaceJSON; options: WireOptions }
   | { id: number; type: 'videoFrame'; image: Pixels }
   | { id: number; type: 'videoEnd' }
+  | { id: number; type: 'import'; request: ImportRequest }
   | { id: number; type: 'abort'; target: number }
   | { id: number; type: 'dispose' };
 
@@ -75,6 +78,7 @@ export interface WireError {
   readonly message: string;
   readonly fix?: string;
   readonly contract?: { readonly model: string; readonly tensor: string; readonly expected: string; readonly actual: string };
+  readonly checkpoint?: { readonly file: string; readonly key?: string };
 }
 
 export type Reply =
@@ -90,7 +94,8 @@ export function errorToWire(error: unknown): WireError {
     const suffix = error.fix ? ` ${error.fix}` : '';
     const message = suffix && error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
     const contract = error instanceof ContractError ? { model: error.model, tensor: error.tensor, expected: error.expected, actual: error.actual } : undefined;
-    return { name: error.name, code: error.code, message, ...(error.fix ? { fix: error.fix } : {}), ...(contract ? { contract } : {}) };
+    const checkpoint = error instanceof CheckpointError ? { file: error.file, ...(error.key !== undefined ? { key: error.key } : {}) } : undefined;
+    return { name: error.name, code: error.code, message, ...(error.fix ? { fix: error.fix } : {}), ...(contract ? { contract } : {}), ...(checkpoint ? { checkpoint } : {}) };
   }
   const name = error instanceof Error ? error.name : typeof error;
   const text = error instanceof Error ? error.message : String(error);
@@ -100,6 +105,12 @@ export function errorToWire(error: unknown): WireError {
 /** Rebuilds the typed error on the page: same class, code, fix and contract fields. */
 export function errorFromWire(wire: WireError): FslsdError {
   if (wire.contract) return new ContractError(wire.contract.model, wire.contract.tensor, wire.contract.expected, wire.contract.actual, wire.fix);
+  if (wire.checkpoint && (wire.code === 'CHECKPOINT_INVALID' || wire.code === 'CHECKPOINT_MISMATCH')) {
+    // CheckpointError prefixes the file to its message: give it the message without that prefix.
+    const prefix = `${wire.checkpoint.file}: `;
+    const message = wire.message.startsWith(prefix) ? wire.message.slice(prefix.length) : wire.message;
+    return new CheckpointError(wire.code, wire.checkpoint.file, message, { ...(wire.fix ? { fix: wire.fix } : {}), ...(wire.checkpoint.key !== undefined ? { key: wire.checkpoint.key } : {}) });
+  }
   const error = new FslsdError(wire.code, wire.message, wire.fix ? { fix: wire.fix } : {});
   if (wire.code === 'ABORTED') Object.setPrototypeOf(error, AbortError.prototype);
   error.name = wire.name;

@@ -9,6 +9,7 @@
  */
 import { FslsdError, type FaceSwapper, type FaceSwapResult, type RgbImage, type VideoFrameResult, SourceFace, composeFaceSwapper } from '@fslsd/core';
 import { createFaceAnalyzer } from './faces.js';
+import { importIntoStorage } from './import.js';
 import { createSwapper } from './swapper.js';
 import { type Pixels, type Reply, type Request, errorToWire } from './wire.js';
 
@@ -157,6 +158,10 @@ export function exposeSwapper(port: WorkerPort): void {
           await video?.frames.return(undefined);
           video = undefined;
           reply(null);
+          break;
+        }
+        case 'import': {
+          reply(await importIntoStorage(request.request, { signal, onProgress }));
           break;
         }
         case 'dispose': {

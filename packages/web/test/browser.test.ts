@@ -5,7 +5,7 @@
  * Needs /usr/bin/chromium (or FSLSD_CHROMIUM); skipped without it unless FSLSD_REQUIRE_BROWSER=1.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, readImage } from '@fslsd/node';
+import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, importCheckpoints, readImage } from '@fslsd/node';
 import sharp from 'sharp';
 import { skipWithout } from '../../../scripts/skips.mjs';
 import { packageDirectory } from '@fslsd/models/node';
@@ -33,12 +33,16 @@ const skipBrowser = skipWithout(hasChromium && existsSync(path.join(site, 'index
 
 const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
 
+/** Files a test serves beside the demo under /checkpoint-test/ (checkpoints, architectures). */
+let extra: string | undefined;
+
 /** Static files of the built demo, cross-origin isolated like the README asks, on 127.0.0.1 only. */
 function serve(): Promise<Server> {
   const server = createServer((request, response) => {
     const relative = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = path.resolve(site, relative);
-    if (!file.startsWith(site) || !existsSync(file) || !statSync(file).isFile()) {
+    const folder = extra && relative.startsWith('checkpoint-test/') ? extra : site;
+    const file = path.resolve(folder, folder === site ? relative : relative.slice('checkpoint-test/'.length));
+    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404).end();
       return;
     }
@@ -285,6 +289,91 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       measured.push(`video (wasm): 10 frames of 400x400 in ${Math.round(video.ms!)} ms`);
       await page.close();
     } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('imports dropped checkpoints in the worker into OPFS, swaps with them, and a second visit neither downloads nor imports', { timeout: 420_000 }, async () => {
+    const python = spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
+    if (skipWithout(python, { group: 'checkpoint import in Chromium', missing: '/usr/bin/python3 lacks torch', fix: 'apt-get install python3-torch python3-onnx', require: 'FSLSD_REQUIRE_REFERENCE' })) return;
+    const work = mkdtempSync(path.join(tmpdir(), 'fslsd-web-import-'));
+    try {
+      // Checkpoints of the tiny sets' weights in the released layout, written by torch; the
+      // architectures at their width; the same import in Node for the expected files.
+      const pythonFolder = path.join(packageDirectory(), 'python');
+      for (const args of [['--out', path.join(work, 'checkpoints')], ['--hostile', path.join(work, 'hostile')]]) {
+        const run = spawnSync('/usr/bin/python3', ['-m', 'fslsd_reference.checkpoints', ...args], { cwd: pythonFolder, encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+      }
+      cpSync(path.join(packageDirectory(), 'fixtures', 'architectures'), path.join(work, 'architectures'), { recursive: true });
+      const fslsdFile = path.join(work, 'checkpoints', 'CELEBA-HQ-1024.pt');
+      const pspFile = path.join(work, 'checkpoints', 'psp_ffhq_encode.pt');
+      const node = await importCheckpoints({ fslsd: fslsdFile, psp: pspFile, out: path.join(work, 'node-set'), architectures: path.join(work, 'architectures') });
+      extra = work;
+
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const url = `${base}?backend=wasm&architectures=/checkpoint-test/architectures/`;
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status === 'ready', undefined, { timeout: 240_000, polling: 250 });
+      // What a drop does: the demo's file input takes the two files, the worker imports them.
+      await page.setInputFiles('#checkpoint-files', [fslsdFile, pspFile]);
+      await page.waitForFunction(() => {
+        const demo = (window as unknown as { fslsdDemo: DemoState & { import?: { status: string } } }).fslsdDemo;
+        return demo.import?.status === 'error' || (demo.import?.status === 'done' && ['ready', 'error'].includes(demo.status));
+      }, undefined, { timeout: 240_000, polling: 250 });
+      type Imported = DemoState & { models?: string; import?: { status: string; error?: string; ms?: number; bytes?: number } };
+      const imported = await page.evaluate(() => (window as unknown as { fslsdDemo: Imported }).fslsdDemo);
+      expect(imported.import?.error).toBeUndefined();
+      expect([imported.import?.status, imported.models, imported.status]).toEqual(['done', 'stored:fslsd', 'ready']);
+      expect(await page.textContent('#models-in-use')).toContain('your imported set "fslsd"');
+      // The files in OPFS are the ones Node wrote from the same checkpoints, byte for byte.
+      const stored = await page.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        const set = await (await root.getDirectoryHandle('fslsd-sets')).getDirectoryHandle('fslsd');
+        const manifest = JSON.parse(await (await (await set.getFileHandle('manifest.json')).getFile()).text()) as { models: { file: string; sha256: string; bytes: number }[] };
+        const sizes: Record<string, number> = {};
+        for (const entry of manifest.models) sizes[entry.file] = (await (await set.getFileHandle(entry.file)).getFile()).size;
+        return { manifest, sizes, sets: await (window as unknown as { fslsd: { storedModelSets(): Promise<string[]> } }).fslsd.storedModelSets() };
+      });
+      expect(stored.sets).toEqual(['fslsd']);
+      expect(stored.manifest.models.map((entry) => [entry.file, entry.sha256])).toEqual(node.models.map((entry) => [entry.file, entry.sha256]));
+      for (const entry of stored.manifest.models) expect(stored.sizes[entry.file]).toBe(entry.bytes);
+      // The imported set holds the tiny set's weights: the swap equals the Node pipeline's.
+      await page.click('#swap');
+      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: 240_000, polling: 500 });
+      const swapped = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo);
+      expect(swapped.error).toBeUndefined();
+      let worst = 0;
+      swapped.resultSample!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.sample[i]!))));
+      expect(worst).toBeLessThanOrEqual(2e-3); // the WASM test's tolerance (a JPEG decoded by Chromium vs sharp)
+      measured.push(`import (wasm, tiny-width checkpoints ${((statSync(fslsdFile).size + statSync(pspFile).size) / 1e6).toFixed(0)} MB): ${Math.round(imported.import!.ms!)} ms for ${(imported.import!.bytes! / 1e6).toFixed(1)} MB of models`);
+
+      // A pickle that calls os.system, given as the FSLSD checkpoint: refused by name, nothing stored.
+      const refused = await page.evaluate(async () => {
+        const sdk = (window as unknown as { fslsd: typeof import('../src/index.js') }).fslsd;
+        const file = async (name: string, as: string) => new File([await (await fetch(`/checkpoint-test/${name}`)).blob()], as);
+        const error = await sdk.importCheckpoints({ fslsd: await file('hostile/os-system.pt', 'CELEBA-HQ-1024.pt'), psp: await file('checkpoints/psp_ffhq_encode.pt', 'psp_ffhq_encode.pt') }, { name: 'hostile', architectures: '/checkpoint-test/architectures/' })
+          .then(() => undefined, (caught: InstanceType<typeof sdk.CheckpointError>) => ({ name: caught.name, code: caught.code, key: caught.key, typed: caught instanceof sdk.CheckpointError }));
+        return { error, sets: await sdk.storedModelSets() };
+      });
+      expect(refused.error).toEqual({ name: 'CheckpointError', code: 'CHECKPOINT_INVALID', key: 'posix.system', typed: true });
+      expect(refused.sets).toEqual(['fslsd']);
+
+      // Second visit: the stored set opens from OPFS; no checkpoint, graph or model is fetched.
+      const fetched: string[] = [];
+      const again = await context.newPage();
+      again.on('request', (request) => /\.(onnx|pt|pth)$|architecture\.json|^\/checkpoint-test\//.test(new URL(request.url()).pathname) && fetched.push(request.url()));
+      await again.goto(url);
+      await again.waitForFunction(() => ['ready', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status), undefined, { timeout: 240_000, polling: 250 });
+      const second = await again.evaluate(() => (window as unknown as { fslsdDemo: Imported }).fslsdDemo);
+      expect(second.error).toBeUndefined();
+      expect([second.models, second.import]).toEqual(['stored:fslsd', undefined]);
+      expect(fetched).toEqual([]);
+      measured.push(`imported set, second visit: load ${Math.round(second.loadMs!)} ms from OPFS`);
+      await context.close();
+    } finally {
+      extra = undefined;
       rmSync(work, { recursive: true, force: true });
     }
   });
