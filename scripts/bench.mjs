@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureInstall, installDebianPackages, log } from './ensure-install.mjs';
 
-const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'front-end.mjs', 'video.mjs'];
+const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'browser-import.mjs', 'front-end.mjs', 'video.mjs'];
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`Usage: pnpm bench [--only swap|megafs|import|front-end|video] [options of that benchmark]
+  console.log(`Usage: pnpm bench [--only swap|megafs|import|browser-import|front-end|video] [options of that benchmark]
 
 Runs scripts/bench/*.mjs (each has --help):
   swap       the FULL-size networks (random weights, exported into .bench/ on first use) on the
@@ -24,6 +24,8 @@ Runs scripts/bench/*.mjs (each has --help):
   import     FULL-size PyTorch checkpoints (written by torch into .bench/) made into a set by
              fslsd models import and by the Python exporter (fill and --trace): time, peak RSS,
              file-for-file equality, one swap compared; writes benchmarks/import.json
+  browser-import  those checkpoints dropped on the demo in Chromium (WASM) and the full-size
+             set over HTTP: import, load and swap times, renderer peak, second visits from OPFS
   front-end  align + mask + paste-back on a 1920x1080 frame, beside OpenCV
   video      end-to-end vs inference-only fps, jitter with and without smoothing
 
