@@ -261,6 +261,8 @@ describe.skipIf(skip)('importing PyTorch checkpoints (written by torch from the 
       writeFileSync(path.join(busy, 'note.txt'), 'mine');
       const error = (await importCheckpoints({ h3r: path.join(folder('zip'), H3R), out: busy, architectures }).catch((caught: unknown) => caught)) as FslsdError;
       expect([error.code, error.message]).toEqual(['INVALID_ARGUMENT', `${busy} already holds files. Choose a new folder for --out, or remove that one first.`]);
+      const file = (await importCheckpoints({ h3r: path.join(folder('zip'), H3R), out: path.join(busy, 'note.txt'), architectures }).catch((caught: unknown) => caught)) as FslsdError;
+      expect([file.code, file.fix]).toEqual(['INVALID_ARGUMENT', 'Pass a new folder for --out.']);
     });
 
     it('an import aborted half-way leaves no set and no staging folder', async () => {

@@ -99,6 +99,8 @@ export async function importCheckpoints(options: ImportCheckpointsOptions): Prom
     if (!info?.isFile()) throw new FslsdError('INVALID_ARGUMENT', `The ${role} checkpoint ${options[role]} is not a file.`, { fix: `Check the path given to --${role}.` });
   }
   const out = path.resolve(options.out);
+  const outInfo = await stat(out).catch(() => undefined);
+  if (outInfo && !outInfo.isDirectory()) throw new FslsdError('INVALID_ARGUMENT', `${out} is a file, not a folder.`, { fix: 'Pass a new folder for --out.' });
   const existing = await readdir(out).catch(() => undefined);
   if (existing && existing.length) throw new FslsdError('INVALID_ARGUMENT', `${out} already holds files.`, { fix: 'Choose a new folder for --out, or remove that one first.' });
 
