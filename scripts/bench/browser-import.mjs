@@ -22,7 +22,7 @@ import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { root } from './common.mjs';
+import { root, writeBenchmarkSection } from './common.mjs';
 
 const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -161,11 +161,6 @@ if (!values['no-write']) {
     `Warnings while loading over HTTP: ${http.warnings.length ? http.warnings.join(', ') : 'none'} (before OPFS, the Cache API refused pSp's 1,069 MB entry and the load failed).`,
     '<!-- browser-import-benchmark:end -->',
   ].join('\n');
-  const file = path.join(root, 'BENCHMARKS.md');
-  let text = readFileSync(file, 'utf8');
-  const start = text.indexOf('<!-- browser-import-benchmark:start -->');
-  const end = text.indexOf('<!-- browser-import-benchmark:end -->');
-  text = start >= 0 && end > start ? `${text.slice(0, start)}${section}${text.slice(end + '<!-- browser-import-benchmark:end -->'.length)}` : `${text.trimEnd()}\n\n## Full-size models in the browser (Chromium, WASM) (issue 15)\n\n${section}\n`;
-  writeFileSync(file, text);
+  writeBenchmarkSection('browser-import-benchmark', 'Full-size models in the browser (Chromium, WASM) (issue 15)', section);
   console.log('Wrote benchmarks/browser-import.json and the browser section of BENCHMARKS.md');
 }

@@ -1,7 +1,7 @@
 // What the benchmarks share: where the reference lives, a stamp of the exporter (a set exported
 // by an older reference is exported again), and medians.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,3 +23,19 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/**
+ * Replaces the section between `<!-- NAME:start -->` and `<!-- NAME:end -->` of BENCHMARKS.md
+ * with `body` (a block that starts and ends with those markers), or appends it under `heading`.
+ */
+export function writeBenchmarkSection(name, heading, body) {
+  const file = path.join(root, 'BENCHMARKS.md');
+  const startMarker = `<!-- ${name}:start -->`;
+  const endMarker = `<!-- ${name}:end -->`;
+  let text = readFileSync(file, 'utf8');
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
+  text = start >= 0 && end > start ? `${text.slice(0, start)}${body}${text.slice(end + endMarker.length)}` : `${text.trimEnd()}\n\n## ${heading}\n\n${body}\n`;
+  writeFileSync(`${file}.partial`, text);
+  renameSync(`${file}.partial`, file);
+}

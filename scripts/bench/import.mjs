@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exporterStamp, python, pythonDir, root, samples } from './common.mjs';
+import { exporterStamp, python, pythonDir, root, samples, writeBenchmarkSection } from './common.mjs';
 
 const { values } = parseArgs({ options: { 'no-trace': { type: 'boolean' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -143,11 +143,6 @@ if (!values['no-write']) {
     `The TypeScript set ${identical ? 'equals' : 'DIFFERS FROM'} the Python exporter's file for file (sha256).${swap ? ` One swap of the parity crops: y_f of the imported set against the traced export's differs by at most ${swap.yfMaxAbs.toExponential(2)} (batch norm folded there, kept as an operator here).` : ''}`,
     '<!-- import-benchmark:end -->',
   ].join('\n');
-  const file = path.join(root, 'BENCHMARKS.md');
-  let text = readFileSync(file, 'utf8');
-  const start = text.indexOf('<!-- import-benchmark:start -->');
-  const end = text.indexOf('<!-- import-benchmark:end -->');
-  text = start >= 0 && end > start ? `${text.slice(0, start)}${section}${text.slice(end + '<!-- import-benchmark:end -->'.length)}` : `${text.trimEnd()}\n\n## Importing PyTorch checkpoints (full size, CPU) (issue 15)\n\n${section}\n`;
-  writeFileSync(file, text);
+  writeBenchmarkSection('import-benchmark', 'Importing PyTorch checkpoints (full size, CPU) (issue 15)', section);
   console.log('Wrote benchmarks/import.json and the import section of BENCHMARKS.md');
 }

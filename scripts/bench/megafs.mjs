@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exporterStamp, median, python, pythonDir, root, samples } from './common.mjs';
+import { exporterStamp, median, python, pythonDir, root, samples, writeBenchmarkSection } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -137,11 +137,6 @@ if (!values['no-write']) {
     `Full-width parity with the PyTorch reference (the MegaFS parity test, tolerances ${JSON.stringify(parity.tolerance)}): ${parity.passed ? 'passed' : 'FAILED'}; ${Object.entries(parity.measured).map(([k, v]) => `${k} ${Number(v).toExponential(2)}`).join(', ')}.`,
     '<!-- megafs-benchmark:end -->',
   ].join('\n');
-  const file = path.join(root, 'BENCHMARKS.md');
-  let text = readFileSync(file, 'utf8');
-  const start = text.indexOf('<!-- megafs-benchmark:start -->');
-  const end = text.indexOf('<!-- megafs-benchmark:end -->');
-  text = start >= 0 && end > start ? `${text.slice(0, start)}${section}${text.slice(end + '<!-- megafs-benchmark:end -->'.length)}` : `${text.trimEnd()}\n\n## MegaFS (full size, CPU) (issue 14)\n\n${section}\n`;
-  writeFileSync(file, text);
+  writeBenchmarkSection('megafs-benchmark', 'MegaFS (full size, CPU) (issue 14)', section);
   console.log('Wrote benchmarks/megafs.json and the MegaFS section of BENCHMARKS.md');
 }

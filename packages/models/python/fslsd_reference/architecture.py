@@ -318,11 +318,7 @@ def write_architecture(set_id: str, width: float, out_dir: str, log=print) -> di
                         for role in roles},
         "models": models,
     }
-    partial = os.path.join(out_dir, "architecture.json.partial")
-    with open(partial, "w") as handle:
-        json.dump(description, handle, indent=1)
-        handle.write("\n")
-    os.replace(partial, os.path.join(out_dir, "architecture.json"))
+    export.write_json(os.path.join(out_dir, "architecture.json"), description, indent=1)
     return description
 
 
@@ -445,11 +441,7 @@ def fill(architecture_dirs: list, checkpoints: dict, out_dir: str, set_name: str
                                "checkpoints": {role: os.path.basename(path) for role, path in sorted(checkpoints.items())},
                                "importer": "fslsd_reference.architecture"},
                 "models": entries}
-    partial = os.path.join(out_dir, "manifest.json.partial")
-    with open(partial, "w") as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.write("\n")
-    os.replace(partial, os.path.join(out_dir, "manifest.json"))
+    export.write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 
 

@@ -256,6 +256,15 @@ VALUE_RANGES = {
 }
 
 
+def write_json(path: str, value, indent: int = 2) -> None:
+    """Writes JSON through a temporary name, so a reader never sees half a file."""
+    partial = path + ".partial"
+    with open(partial, "w") as handle:
+        json.dump(value, handle, indent=indent)
+        handle.write("\n")
+    os.replace(partial, path)
+
+
 def sha256_of(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -340,11 +349,7 @@ def export_networks(networks: Networks, out_dir: str, storage: str, set_name: st
         "provenance": provenance,
         "models": entries,
     }
-    partial = os.path.join(out_dir, "manifest.json.partial")
-    with open(partial, "w") as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.write("\n")
-    os.replace(partial, os.path.join(out_dir, "manifest.json"))
+    write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 
 

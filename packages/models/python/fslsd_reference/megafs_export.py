@@ -152,11 +152,7 @@ def export_set(networks: MegaFSNetworks, out_dir: str, storage: str, set_name: s
         "provenance": provenance,
         "models": entries,
     }
-    partial = os.path.join(out_dir, "manifest.json.partial")
-    with open(partial, "w") as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.write("\n")
-    os.replace(partial, os.path.join(out_dir, "manifest.json"))
+    export.write_json(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 
 
