@@ -47,11 +47,13 @@ const MUTANTS = [
   { models: true, name: 'import: DDP "module." prefixes kept', file: `${MODELS}/checkpoint/import.ts`, from: "if (!keys.length || !keys.every((key) => typeof key === 'string' && key.startsWith('module.'))) return dict;", to: 'return dict;' },
   { models: true, name: 'import: a missing tensor goes unchecked', file: `${MODELS}/checkpoint/import.ts`, from: '    if (missing.length) {', to: '    if (missing.length > 1) {' },
   { models: true, name: "import: the editor's weights stacked untransposed", file: `${MODELS}/checkpoint/import.ts`, from: 'out[at + c * rows + r] = source[r * columns + c]!;', to: 'out[at + r * columns + c] = source[r * columns + c]!;' },
+  { models: true, name: 'import: the free-disk check compares against nothing', file: `${MODELS}/checkpoint/node-import.ts`, from: 'if (free < bytes) {', to: 'if (free < 0) {' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
   { web: true, name: 'web: the worker\'s lifeline lock is not watched', file: `${WEB}/face-swapper.ts`, from: '      watch(reply.lifeline);\n', to: '' },
-  { web: true, name: 'web: the browser import hashes nothing (its manifest lies)', file: `${WEB}/import.ts`, from: '            hash.update(chunk);\n', to: '' },
+  { web: true, name: 'web: the browser import hashes nothing (its manifest lies)', file: `${WEB}/import.ts`, from: '          hash.update(bytes);\n', to: '' },
+  { web: true, name: 'web: a full origin storage surfaces as a raw QuotaExceededError', file: `${WEB}/import.ts`, from: 'throw isQuotaError(error) ? storageFull(setBytes) : error;', to: 'throw error;' },
   { web: true, name: 'web: terminate() on a passed worker goes unnoticed', file: `${WEB}/face-swapper.ts`, from: "worker.terminate = () => crash('it was terminated');", to: '' },
 ];
 

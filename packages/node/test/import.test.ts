@@ -265,6 +265,24 @@ describe.skipIf(skip)('importing PyTorch checkpoints (written by torch from the 
       expect([file.code, file.fix]).toEqual(['INVALID_ARGUMENT', 'Pass a new folder for --out.']);
     });
 
+    it('refuses a set larger than the free disk before writing a byte', async () => {
+      // A 2 MB tmpfs stands for a full disk (mounting needs root: CI runs as root).
+      const disk = mkdtempSync(path.join(tmpdir(), 'fslsd-small-disk-'));
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk], { stdio: 'ignore' }).status === 0;
+      try {
+        if (skipWithout(mounted, { group: 'import onto a full disk', missing: 'a tmpfs cannot be mounted (not root)', fix: 'run the tests as root' })) return;
+        const out = path.join(disk, 'set');
+        const error = await attempt({ fslsd: path.join(folder('zip'), FSLSD), psp: path.join(folder('zip'), PSP), out, architectures });
+        const total = (JSON.parse(readFileSync(path.join(folder('python-zip'), 'manifest.json'), 'utf8')) as { models: { id: string; bytes: number }[] }).models
+          .filter((entry) => entry.id !== 'landmarker-106').reduce((sum, entry) => sum + entry.bytes, 0);
+        expect([error.code, error.message]).toEqual(['IO', `The set takes ${Math.ceil(total / 1e6)} MB; the disk holding ${disk} has 3 MB free. Free some space, or pass an --out folder on another disk.`]);
+        expect(readdirSync(disk)).toEqual([]);
+      } finally {
+        if (mounted) spawnSync('umount', [disk]);
+        rmSync(disk, { recursive: true, force: true });
+      }
+    });
+
     it('an import aborted half-way leaves no set and no staging folder', async () => {
       const controller = new AbortController();
       const error = await attempt({

@@ -7,21 +7,18 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, importCheckpoints, readImage } from '@fslsd/node';
 import sharp from 'sharp';
 import { skipWithout } from '../../../scripts/skips.mjs';
+import { root, serveDemo, site } from './serve.js';
 import { packageDirectory } from '@fslsd/models/node';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const site = path.join(root, 'examples', 'web', 'dist');
 const executable = process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(executable);
 const skipBrowser = skipWithout(hasChromium && existsSync(path.join(site, 'index.html')), {
@@ -31,30 +28,8 @@ const skipBrowser = skipWithout(hasChromium && existsSync(path.join(site, 'index
   require: 'FSLSD_REQUIRE_BROWSER',
 });
 
-const TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
-
 /** Files a test serves beside the demo under /checkpoint-test/ (checkpoints, architectures). */
 let extra: string | undefined;
-
-/** Static files of the built demo, cross-origin isolated like the README asks, on 127.0.0.1 only. */
-function serve(): Promise<Server> {
-  const server = createServer((request, response) => {
-    const relative = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname).replace(/^\/+/, '') || 'index.html';
-    const folder = extra && relative.startsWith('checkpoint-test/') ? extra : site;
-    const file = path.resolve(folder, folder === site ? relative : relative.slice('checkpoint-test/'.length));
-    if (!file.startsWith(folder) || !existsSync(file) || !statSync(file).isFile()) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-    });
-    response.end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** The bytes behind an address only the page can read (a blob: URL it made), brought to Node. */
 async function fetchInPage(page: Page, href: string): Promise<Buffer> {
@@ -95,8 +70,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
   const measured: string[] = [];
 
   beforeAll(async () => {
-    server = await serve();
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    ({ server, base } = await serveDemo((): Record<string, string> => (extra ? { 'checkpoint-test/': extra } : {})));
     browser = await chromium.launch({
       executablePath: executable,
       args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
@@ -359,6 +333,26 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       });
       expect(refused.error).toEqual({ name: 'CheckpointError', code: 'CHECKPOINT_INVALID', key: 'posix.system', typed: true });
       expect(refused.sets).toEqual(['fslsd']);
+
+      // A set larger than what the origin may still store: a typed IO error before any write.
+      const cdp = await context.newCDPSession(page);
+      const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(base).origin, quotaSize: usage + 5e6 });
+      const full = await page.evaluate(async () => {
+        const sdk = (window as unknown as { fslsd: typeof import('../src/index.js') }).fslsd;
+        const file = async (name: string) => new File([await (await fetch(`/checkpoint-test/checkpoints/${name}`)).blob()], name);
+        const error = await sdk.importCheckpoints({ fslsd: await file('CELEBA-HQ-1024.pt'), psp: await file('psp_ffhq_encode.pt') }, { name: 'too-big', architectures: '/checkpoint-test/architectures/' })
+          .then(() => undefined, (caught: InstanceType<typeof sdk.FslsdError>) => ({ code: caught.code, message: caught.message, fix: caught.fix }));
+        return { error, sets: await sdk.storedModelSets(), usage: (await navigator.storage.estimate()).usage };
+      });
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(base).origin });
+      expect(full.error?.code).toBe('IO');
+      // Chromium's quota override refuses the writes but does not show in storage.estimate(), so
+      // here the first write's QuotaExceededError becomes the error (the estimate check before
+      // writing cannot be reached from a test).
+      expect(full.error?.message.startsWith(`The imported set takes ${Math.ceil(node.models.reduce((sum, entry) => sum + entry.bytes, 0) / 1e6)} MB; this browser lets the page store less than that.`), full.error?.message).toBe(true);
+      expect(full.error?.fix).toMatch(/deleteStoredModelSet/);
+      expect([full.sets, full.usage]).toEqual([['fslsd'], usage]);
 
       // Second visit: the stored set opens from OPFS; no checkpoint, graph or model is fetched.
       const fetched: string[] = [];

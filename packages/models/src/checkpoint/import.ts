@@ -52,6 +52,11 @@ export interface ImportModelSetOptions {
   /** Recorded in the manifest's provenance (`@fslsd/models 0.2.0`). */
   readonly importer?: string;
   readonly onProgress?: (event: ImportProgress) => void;
+  /**
+   * Called once every checkpoint is checked, before the first file is opened, with the bytes the
+   * set will take: the place to refuse an import that cannot fit (throw to stop it).
+   */
+  readonly beforeWrite?: (plan: { readonly bytes: number }) => Promise<void> | void;
   readonly signal?: AbortSignal;
 }
 
@@ -240,6 +245,7 @@ export async function importModelSet(options: ImportModelSetOptions): Promise<Ma
   }
 
   const setTotal = plans.reduce((sum, { plan }) => sum + plan.bytes, 0);
+  await options.beforeWrite?.({ bytes: setTotal });
   let setWritten = 0;
   const entries: Record<string, unknown>[] = [];
   for (const { model, plan, derived } of plans) {

@@ -4,7 +4,7 @@
  * and the manifest are complete, so an interrupted or failed import leaves no set behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FslsdError } from '@fslsd/core';
 import { type Manifest } from '../manifest.js';
@@ -69,6 +69,8 @@ export async function fileByteReader(file: string): Promise<{ reader: ByteReader
   };
 }
 
+const megabytes = (bytes: number): string => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
+
 async function architectureFrom(folder: string): Promise<ArchitectureSource> {
   const file = path.join(folder, 'architecture.json');
   let text: string;
@@ -128,6 +130,13 @@ export async function importCheckpoints(options: ImportCheckpointsOptions): Prom
       importer: `@fslsd/models ${version}`,
       onProgress: options.onProgress,
       signal: options.signal,
+      beforeWrite: async ({ bytes }) => {
+        const disk = await statfs(staging).catch(() => undefined);
+        const free = disk ? disk.bavail * disk.bsize : Number.POSITIVE_INFINITY;
+        if (free < bytes) {
+          throw new FslsdError('IO', `The set takes ${megabytes(bytes)}; the disk holding ${path.dirname(out)} has ${megabytes(free)} free.`, { fix: 'Free some space, or pass an --out folder on another disk.' });
+        }
+      },
       open: async (file) => {
         const handle = await open(path.join(staging, file), 'wx');
         const hash = createHash('sha256');
@@ -150,6 +159,9 @@ export async function importCheckpoints(options: ImportCheckpointsOptions): Prom
     return manifest;
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new FslsdError('IO', `The disk holding ${path.dirname(out)} filled up during the import; nothing was kept.`, { fix: 'Free some space, or pass an --out folder on another disk.', cause: error });
+    }
     throw error;
   } finally {
     await Promise.all(readers.map(({ close }) => close()));
