@@ -83,7 +83,7 @@ function suitesFail(web = false, models = false) {
     const status = runPnpm(pnpm, ['--filter', '@fslsd/web', 'exec', 'vitest', 'run', 'test/wire.test.ts', 'test/browser.test.ts', '-t', 'shipped worker|across the worker boundary|imports dropped checkpoints', '--testTimeout', '90000'], { stdio: 'ignore' });
     return status !== 0;
   }
-  if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1' }), stdio: 'ignore' }).status !== 0;
+  if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1', FSLSD_SKIP_FULL_SIZE: '1' }), stdio: 'ignore' }).status !== 0;
   const core = runPnpm(pnpm, ['--filter', '@fslsd/core', 'exec', 'vitest', 'run'], { stdio: 'ignore' });
   if (core !== 0) return true;
   const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts'], { stdio: 'ignore' });
