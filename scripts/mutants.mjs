@@ -16,7 +16,8 @@ import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mj
 const CORE = 'packages/core/src';
 const WEB = 'packages/web/src';
 const MODELS = 'packages/models/src';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean }[]} */
+const TRAIN = 'packages/models/python/fslsd_train';
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -48,6 +49,9 @@ const MUTANTS = [
   { models: true, name: 'import: a missing tensor goes unchecked', file: `${MODELS}/checkpoint/import.ts`, from: '    if (missing.length) {', to: '    if (missing.length > 1) {' },
   { models: true, name: "import: the editor's weights stacked untransposed", file: `${MODELS}/checkpoint/import.ts`, from: 'out[at + c * rows + r] = source[r * columns + c]!;', to: 'out[at + r * columns + c] = source[r * columns + c]!;' },
   { models: true, name: 'import: the free-disk check compares against nothing', file: `${MODELS}/checkpoint/node-import.ts`, from: 'if (free < bytes) {', to: 'if (free < 0) {' },
+  // The trainer's losses (Python): checked by its unit tests.
+  { python: true, name: 'train: histogram matching breaks ties upwards', file: `${TRAIN}/losses.py`, from: 'cdf_source, right=False) + 1', to: 'cdf_source, right=True) + 1' },
+  { python: true, name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
@@ -105,7 +109,12 @@ for (const [index, mutant] of chosen.entries()) {
   let outcome;
   try {
     writeFileSync(file, original.replace(mutant.from, mutant.to));
-    outcome = !build(mutant.web, mutant.models) ? 'killed (build)' : suitesFail(mutant.web, mutant.models) ? 'killed' : 'SURVIVED';
+    if (mutant.python) {
+      const python = spawnSync('/usr/bin/python3', ['-m', 'unittest', 'discover', '-s', 'fslsd_train/tests', '-t', '.'], { cwd: path.join(ROOT, 'packages', 'models', 'python'), env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }), stdio: 'ignore' });
+      outcome = python.status !== 0 ? 'killed' : 'SURVIVED';
+    } else {
+      outcome = !build(mutant.web, mutant.models) ? 'killed (build)' : suitesFail(mutant.web, mutant.models) ? 'killed' : 'SURVIVED';
+    }
   } finally {
     writeFileSync(file, original);
   }

@@ -79,6 +79,14 @@ try {
   finish(1);
 }
 if (skipReference) finish(0);
+// The trainer's building blocks (issue 16), against straightforward implementations.
+log('running the training unit tests (python3 -m unittest, packages/models/python/fslsd_train)...');
+const training = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'fslsd_train/tests', '-t', '.'], {
+  cwd: path.join(ROOT, 'packages', 'models', 'python'),
+  env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }),
+  stdio: 'inherit',
+});
+if (training.status !== 0) finish(training.status ?? 1);
 log('checking the tiny set and fixtures against the PyTorch reference...');
 // Whichever BLAS libblas.so.3 is here (reference or OpenBLAS) and however many threads: the check
 // compares numbers within the spread measured across those (tiny.py SPREAD_TOLERANCE) and the
