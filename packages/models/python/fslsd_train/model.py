@@ -1,0 +1,60 @@
+"""The swap as a differentiable module: what the trainer optimises.
+
+From a pair's precomputed inputs (pSp's W+ of source and target, their 106-point landmark maps,
+the target image and its inner-face mask) to the side output y_s (the generator's image of the
+edited latent) and the final image y_f (the decoder blending generator and target features).
+
+Trainable, as the paper says: the landmark encoder E_le, the target encoder E_t and the decoder.
+The generator (a pretrained StyleGAN2) and the latent editor stay frozen unless asked; pSp never
+runs here (its W+ codes are computed once, by `fslsd dataset prepare`).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from fslsd_reference.fuse import SPLITS, fuse
+from fslsd_reference.networks import Networks
+
+TRAINABLE = ("landmark_encoder", "target_encoder", "decoder")
+
+
+class SwapModel(nn.Module):
+    def __init__(self, networks: Networks, split: str = "official", train_generator: bool = False, train_editor: bool = False):
+        super().__init__()
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {sorted(SPLITS)}, not {split!r}")
+        self.split = SPLITS[split]
+        self.landmark_encoder = networks.landmark_encoder
+        self.target_encoder = networks.target_encoder
+        self.decoder = networks.decoder
+        self.generator = networks.generator
+        self.latent_editor = networks.latent_editor
+        self.trained = TRAINABLE + (("generator",) if train_generator else ()) + (("latent_editor",) if train_editor else ())
+        for name in ("generator", "latent_editor"):
+            getattr(self, name).requires_grad_(name in self.trained)
+        # The generator is fed W+ codes: its mapping network is never on the path.
+        self.generator.style.requires_grad_(False)
+
+    def trainable_parameters(self) -> Iterator[nn.Parameter]:
+        for name in self.trained:
+            yield from (parameter for parameter in getattr(self, name).parameters() if parameter.requires_grad)
+
+    def train(self, mode: bool = True):
+        # Frozen networks stay in eval mode (their batch-norm statistics are the pretrained ones).
+        super().train(mode)
+        for name in ("generator", "latent_editor"):
+            if name not in self.trained:
+                getattr(self, name).eval()
+        return self
+
+    def forward(self, source_wplus: torch.Tensor, target_wplus: torch.Tensor, maps: torch.Tensor, target: torch.Tensor, mask: torch.Tensor):
+        """[B,18,512] x2, maps [B,212,256,256], target [B,3,1024,1024] in [-1,1], mask [B,1,1024,1024]
+        in [0,1] -> (y_s, y_f), both [B,3,1024,1024], not clamped (the losses see what the decoder made)."""
+        direction = self.landmark_encoder(maps)
+        latent = self.latent_editor(fuse(source_wplus, target_wplus, direction, self.split))
+        side_output, source_features = self.generator(latent)
+        image = self.decoder(source_features, self.target_encoder(target), mask)
+        return side_output, image
