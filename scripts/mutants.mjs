@@ -53,6 +53,7 @@ const MUTANTS = [
   { python: true, name: 'train: histogram matching breaks ties upwards', file: `${TRAIN}/losses.py`, from: 'cdf_source, right=False) + 1', to: 'cdf_source, right=True) + 1' },
   { python: true, name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },
   { python: true, name: 'train: the frozen generator and editor get gradients', file: `${TRAIN}/model.py`, from: 'getattr(self, name).requires_grad_(name in self.trained)', to: 'getattr(self, name).requires_grad_(True)' },
+  { python: true, name: 'train: reconstruction on every pair by default', file: `${TRAIN}/step.py`, from: 'chosen = batch.self_swap if reconstruction == "self"', to: 'chosen = torch.ones_like(batch.self_swap) if reconstruction == "self"' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
