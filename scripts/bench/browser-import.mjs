@@ -16,13 +16,13 @@
  *
  *   node scripts/bench/browser-import.mjs [--no-write]
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, writeBenchmarkSection } from './common.mjs';
+import { withChromiumProfile } from '../chromium.mjs';
 
 const { values } = parseArgs({ options: { 'no-write': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -80,17 +80,7 @@ const wait = (page, test, timeout = 30 * 60_000) => page.waitForFunction(test, u
 
 async function phase(name, run) {
   console.log(`${name} ...`);
-  const profile = path.join(tmpdir(), `fslsd-bench-${process.pid}-${name.replace(/\W+/g, '-')}`);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: executable,
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    return await run(context);
-  } finally {
-    await context.close();
-    spawnSync('rm', ['-rf', profile]);
-  }
+  return withChromiumProfile(chromium, executable, path.join(tmpdir(), `fslsd-bench-${process.pid}-${name.replace(/\W+/g, '-')}`), run);
 }
 
 const seconds = (ms) => Math.round(ms / 100) / 10;

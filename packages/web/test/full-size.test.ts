@@ -16,6 +16,7 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceSwapper, importCheckpoints, readImage } from '@fslsd/node';
 import { packageDirectory } from '@fslsd/models/node';
+import { withChromiumProfile } from '../../../scripts/chromium.mjs';
 import { skipWithout } from '../../../scripts/skips.mjs';
 import { serveDemo, site } from './serve.js';
 
@@ -88,19 +89,8 @@ describe.skipIf(skip)('full-size FSLSD in Chromium (WASM)', () => {
   });
 
   /** A browser with a profile on disk: an incognito context's storage cannot hold 1.7 GB. */
-  async function withProfile<T>(run: (context: BrowserContext) => Promise<T>): Promise<T> {
-    const profile = path.join(work, `profile-${Math.random().toString(36).slice(2)}`);
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: executable,
-      args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      return await run(context);
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  }
+  const withProfile = <T>(run: (context: BrowserContext) => Promise<T>): Promise<T> =>
+    withChromiumProfile(chromium, executable, path.join(work, `profile-${Math.random().toString(36).slice(2)}`), run);
 
   it('imports dropped full-size checkpoints into OPFS, swaps like Node, and a second visit fetches nothing', { timeout: 900_000 }, async () => {
     await withProfile(async (context) => {
