@@ -3,6 +3,9 @@
  * drives), the executor that runs stage graphs on an injected ONNX Runtime, and the stages.
  */
 export { createSwapper } from './fslsd/swapper.js';
+// The encode-latent stage alone (only the psp-encoder loaded), for tools that need W+ and nothing else.
+export { createLatentEncoder } from './fslsd/latent-encoder.js';
+export type { LatentEncoder, LatentEncoderOptions } from './fslsd/latent-encoder.js';
 export type {
   Swapper, SwapperOptions, SwapOptions, SwapResult, CallOptions, FaceInput, TargetInput, TargetFace, ProgressEvent, StageName, Precision,
 } from './swapper.js';
