@@ -15,6 +15,8 @@ import { createProgressBar } from './progress.js';
 import { DEVICES, type Device } from './runtime.js';
 import { createFaceSwapper } from './face-swapper.js';
 import { checkVideoOutput, probeVideo } from './video.js';
+import { prepareDataset } from './dataset/prepare-dataset.js';
+import { AUGMENTATIONS, type Augmentation } from './dataset/layout.js';
 
 /** The installed package's version, so --version never disagrees with npm. */
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -31,6 +33,8 @@ Commands:
   models list     List the networks of a model set, with sizes, digests and licence
   models verify   Check every model of a set: size, sha256 and input/output contract
   models import   Make a model set from PyTorch checkpoints (.pt/.pth), no Python needed
+  dataset prepare Turn a folder of photos into a training dataset (aligned crops, landmarks,
+                  masks, W+) with this front end, for the FSLSD trainer
 
 Run "fslsd <command> --help" for a command's options.
 Without --models, fslsd uses the tiny reference set shipped in @fslsd/models: untrained
@@ -125,6 +129,51 @@ Options:
   --descriptors            also print each face's 128-d descriptor
   --face-models DIR        front-end models folder (default: shipped)
   --device auto|cpu|cuda   execution provider (default auto)
+  -h, --help               this text`,
+  dataset: `Usage: fslsd dataset prepare --in PHOTOS --out DATA [options]
+
+Runs fslsd's own face front end over every photo under PHOTOS (.jpg .jpeg .png .webp, any case,
+any depth, in sorted order) and writes a training dataset for the FSLSD trainer, so training
+sees exactly the preprocessing fslsd swaps with. For each photo (and its mirror with
+--augment flip): the largest face, aligned to the FFHQ 1024x1024 crop, the 106 points E_le
+takes, the inner-face mask, and pSp's W+ of the crop with the model set's psp-encoder. A photo
+that cannot be decoded or has no face large enough is skipped with its reason; the run goes on.
+Resumable: finished faces and skips are kept, so run it again after Ctrl-C (or with more
+photos); a dataset made with another psp-encoder, landmark or mask source is refused.
+
+Layout (docs/dataset.md; the trainer reads it):
+  DATA/dataset.json            manifest: models, sources, augment, counts, face ids, skips
+  DATA/faces/<id>/crop.png     1024x1024 8-bit sRGB RGB, the aligned crop
+  DATA/faces/<id>/mask.png     1024x1024 8-bit grey, inner-face mask, 255 = face
+  DATA/faces/<id>/wplus.f32    W+ [18,512] float32 little-endian, 36,864 bytes, no header
+  DATA/faces/<id>/face.json    photo, variant, box, score, landmarks (106, 256x256 crop px),
+                               landmarks68 (1024x1024 crop px), sources; written last
+  DATA/skipped/<id>.json       photo, variant, code, reason
+  <id> is the photo's path under PHOTOS with '/' as '__' and characters outside
+  [A-Za-z0-9._-] as '_' (extension kept), plus '@flip' for the mirrored photo.
+
+Required:
+  --in PHOTOS              folder of photos
+  --out DATA               dataset folder: created, or an earlier one resumed
+
+Options:
+  --augment LIST           comma list of extra entries per photo: flip (mirror left-right);
+                           default none
+  --models DIR|URL         model set whose psp-encoder gives the W+ codes (default: the shipped
+                           tiny set, untrained: for tests only)
+  --offline                never touch the network: a URL model set must already be cached
+  --face-models DIR        front-end models (detector, landmarks); default: shipped
+  --landmarker FILE        106-point landmarker ONNX (H3R); default: the set's landmarker-106,
+                           else the 68 points mapped into the 106-point layout
+  --parser FILE            face parser ONNX for the mask (BiSeNet contract); default: landmarks
+  --min-score S            detector confidence threshold, 0..1 (default 0.5)
+  --min-face N             skip faces whose detector box is shorter than N pixels (default 64)
+  --detector-size N        detector input side, a multiple of 32 (default 416)
+  --retry-skipped          compute the photos an earlier run skipped again
+  --jobs N                 photos in flight at once (default min(4, cores))
+  --device auto|cpu|cuda   execution provider (default auto)
+  --threads N              threads per session (default: all cores)
+  --quiet                  no progress output
   -h, --help               this text`,
   models: `Usage: fslsd models list|verify [--models DIR]
        fslsd models import --fslsd FILE --psp FILE [--h3r FILE] --out DIR
@@ -421,6 +470,68 @@ async function detectCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function datasetCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('dataset', args, {
+    in: { type: 'string' }, out: { type: 'string' }, augment: { type: 'string' }, models: { type: 'string' }, offline: { type: 'boolean' },
+    'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' }, 'min-score': { type: 'string' }, 'min-face': { type: 'string' },
+    'detector-size': { type: 'string' }, 'retry-skipped': { type: 'boolean' }, jobs: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' },
+  });
+  const action = positionals[0];
+  if (values.help || !action) {
+    console.log(HELP.dataset);
+    return action || values.help ? 0 : 2;
+  }
+  if (action !== 'prepare') throw new UsageError(`Unknown dataset action "${action}".`, 'dataset');
+  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'dataset');
+  for (const name of ['in', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'dataset');
+  const device = (values.device ?? 'auto') as Device;
+  if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'dataset');
+  const augment = String(values.augment ?? '').split(',').map((kind) => kind.trim()).filter(Boolean);
+  const unknown = augment.find((kind) => !(AUGMENTATIONS as readonly string[]).includes(kind));
+  if (unknown !== undefined) throw new UsageError(`Unknown --augment kind "${unknown}"; fslsd knows ${AUGMENTATIONS.join(', ')}.`, 'dataset');
+  const minScore = numberOption(values, 'min-score', 'dataset', (n) => n >= 0 && n < 1, 'at least 0 and below 1');
+  const minFace = numberOption(values, 'min-face', 'dataset', (n) => n >= 0, 'a number of pixels >= 0');
+  const detectorSize = numberOption(values, 'detector-size', 'dataset', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
+  const jobs = numberOption(values, 'jobs', 'dataset', (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64');
+  const threads = numberOption(values, 'threads', 'dataset', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+
+  const bar = createProgressBar(process.stderr, !values.quiet);
+  const log = (message: string) => !values.quiet && process.stderr.write(`fslsd: ${message}\n`);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  try {
+    const summary = await prepareDataset({
+      photos: values.in as string,
+      out: values.out as string,
+      augment: augment as Augmentation[],
+      models: modelsFromOption(values.models as string | undefined),
+      faces: { ...(values['face-models'] ? { models: path.resolve(values['face-models'] as string) } : {}), ...(values.landmarker ? { landmarker: values.landmarker as string } : {}), ...(values.parser ? { parser: values.parser as string } : {}) },
+      device, offline: Boolean(values.offline), retrySkipped: Boolean(values['retry-skipped']),
+      ...(minScore !== undefined ? { minScore } : {}), ...(minFace !== undefined ? { minFace } : {}), ...(detectorSize !== undefined ? { detectorSize } : {}),
+      ...(jobs !== undefined ? { jobs } : {}), ...(threads !== undefined ? { threads } : {}),
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.kind === 'warning') log(event.message);
+        else if (event.kind === 'plan') {
+          log(`${event.photos} photo(s), ${event.entries} entries, ${event.pending} to compute`);
+          if (event.pending) bar.step('loading models', 0);
+        }
+        else if (event.kind === 'photo') bar.step(`photo ${event.done}/${event.total} ${event.photo}`, event.done / event.total);
+      },
+    });
+    const { counts } = summary.manifest;
+    const codes = new Map<string, number>();
+    for (const skip of summary.manifest.skipped) codes.set(skip.code, (codes.get(skip.code) ?? 0) + 1);
+    const why = [...codes].map(([code, n]) => `${n} ${code}`).join(', ');
+    bar.done(`fslsd: ${counts.faces} face(s), ${counts.skipped} skipped${why ? ` (${why}; reasons in dataset.json)` : ''} from ${counts.photos} photo(s); ${summary.computed} computed, ${summary.reused} kept (${summary.manifest.landmarkSource} landmarks, ${summary.manifest.maskSource} masks, models "${summary.manifest.models.name}")`);
+    console.log(summary.out);
+  } finally {
+    process.off('SIGINT', interrupt);
+  }
+  return 0;
+}
+
 async function importCommand(values: Values): Promise<number> {
   if (!values.out) throw new UsageError('models import needs --out DIR.', 'models');
   const variant = values['megafs-variant'] as string | undefined;
@@ -506,6 +617,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'detect') return detectCommand(rest);
   if (command === 'video') return videoCommand(rest);
   if (command === 'models') return modelsCommand(rest);
+  if (command === 'dataset') return datasetCommand(rest);
   throw new UsageError(`Unknown command "${command}".`, '');
 }
 

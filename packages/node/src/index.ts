@@ -28,3 +28,9 @@ export { importCheckpoints } from '@fslsd/models/node';
 export type { ImportCheckpointsOptions } from '@fslsd/models/node';
 export type { ImportProgress } from '@fslsd/models';
 export type { SwapVideoOptions, SwapVideoResult, VideoInfo } from './video.js';
+// Training data: photos -> aligned crops, landmarks, masks and W+ by this front end (docs/dataset.md).
+export { prepareDataset } from './dataset/prepare-dataset.js';
+export type { DatasetSummary } from './dataset/prepare-dataset.js';
+export type { PrepareDatasetOptions, DatasetProgressEvent } from './dataset/options.js';
+export { AUGMENTATIONS, DATASET_FORMAT, DATASET_VERSION, WPLUS_BYTES, faceId } from './dataset/layout.js';
+export type { Augmentation, DatasetManifest, FaceRecord, LandmarkSource, MaskSource, SkipCode, SkipRecord, Variant } from './dataset/layout.js';
