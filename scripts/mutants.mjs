@@ -17,7 +17,8 @@ const CORE = 'packages/core/src';
 const WEB = 'packages/web/src';
 const MODELS = 'packages/models/src';
 const TRAIN = 'packages/models/python/fslsd_train';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean }[]} */
+const DATASET = 'packages/node/src/dataset';
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, dataset?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -54,6 +55,13 @@ const MUTANTS = [
   { python: true, name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },
   { python: true, name: 'train: the frozen generator and editor get gradients', file: `${TRAIN}/model.py`, from: 'getattr(self, name).requires_grad_(name in self.trained)', to: 'getattr(self, name).requires_grad_(True)' },
   { python: true, name: 'train: reconstruction on every pair by default', file: `${TRAIN}/step.py`, from: 'chosen = batch.self_swap if reconstruction == "self"', to: 'chosen = torch.ones_like(batch.self_swap) if reconstruction == "self"' },
+  // The training dataset (`fslsd dataset prepare`, node/src/dataset): checked by its own suite on the source.
+  { dataset: true, name: 'dataset: W+ written big-endian', file: `${DATASET}/entry-files.ts`, from: 'view.setFloat32(4 * i, value, true)', to: 'view.setFloat32(4 * i, value, false)' },
+  { dataset: true, name: 'dataset: finished faces are computed again (no resume check)', file: `${DATASET}/resume.ts`, from: "  if (await isFaceComplete(out, id)) return { state: 'face' };\n", to: '' },
+  { dataset: true, name: 'dataset: a face.json without its W+ counts as finished', file: `${DATASET}/resume.ts`, from: 'if (!record?.isFile() || wplus?.size !== WPLUS_BYTES) return false;', to: 'if (!record?.isFile()) return false;' },
+  { dataset: true, name: 'dataset: a dataset of another psp-encoder is resumed', file: `${DATASET}/manifest.ts`, from: 'if (existing.models?.pspEncoderSha256 !== wanted.models.pspEncoderSha256) {', to: 'if (existing.models === undefined) {' },
+  { dataset: true, name: 'dataset: the flip variant is not mirrored', file: `${DATASET}/photo-entries.ts`, from: "const upright = variant === 'flip' ? await mirror(image) : image;", to: 'const upright = image;' },
+  { dataset: true, name: 'dataset: the mask written from the paste-back alpha', file: `${DATASET}/photo-entries.ts`, from: 'mask: prepared.masks.inner,', to: 'mask: prepared.masks.paste,' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
@@ -79,7 +87,8 @@ function build(web = false, models = false) {
   return runPnpm(pnpm, ['--filter', '@fslsd/web', 'build'], { stdio: 'ignore' }) === 0 && runPnpm(pnpm, ['--filter', 'example-web', 'build'], { stdio: 'ignore' }) === 0;
 }
 
-function suitesFail(web = false, models = false) {
+function suitesFail(web = false, models = false, dataset = false) {
+  if (dataset && !full) return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/dataset.test.ts'], { stdio: 'ignore' }) !== 0;
   if (models && !full) {
     if (runPnpm(pnpm, ['--filter', '@fslsd/models', 'exec', 'vitest', 'run', 'test/pickle.test.ts'], { stdio: 'ignore' }) !== 0) return true;
     return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/import.test.ts'], { stdio: 'ignore' }) !== 0;
@@ -115,7 +124,8 @@ for (const [index, mutant] of chosen.entries()) {
       const python = spawnSync('/usr/bin/python3', ['-m', 'unittest', 'discover', '-s', 'fslsd_train/tests', '-t', '.'], { cwd: path.join(ROOT, 'packages', 'models', 'python'), env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }), stdio: 'ignore' });
       outcome = python.status !== 0 ? 'killed' : 'SURVIVED';
     } else {
-      outcome = !build(mutant.web, mutant.models) ? 'killed (build)' : suitesFail(mutant.web, mutant.models) ? 'killed' : 'SURVIVED';
+      // The dataset suite runs on the source: nothing to rebuild.
+      outcome = !(mutant.dataset || build(mutant.web, mutant.models)) ? 'killed (build)' : suitesFail(mutant.web, mutant.models, mutant.dataset) ? 'killed' : 'SURVIVED';
     }
   } finally {
     writeFileSync(file, original);
