@@ -386,7 +386,11 @@ def main(argv=None) -> int:
     parser.add_argument("--random-init", action="store_true", help="deterministic random weights instead of checkpoints")
     parser.add_argument("--seed", type=int, default=1, help="seed for --random-init / --h3r-random (default 1)")
     parser.add_argument("--width", type=float, default=1.0,
-                        help="channel width multiplier for --random-init / --h3r-random (default 1 = official)")
+                        help="channel width multiplier for --random-init / --h3r-random, and of checkpoints from a trainer "
+                             "run at another width (default 1 = official)")
+    parser.add_argument("--architectures", metavar="DIR",
+                        help="architecture graphs to fill from checkpoints (default: the full-size ones shipped; "
+                             "packages/models/fixtures/architectures holds the tiny width's)")
     parser.add_argument("--weights", choices=["float32", "float16"], default="float32",
                         help="weight storage; float16 rounds weights to float16 values and stores them so (compute stays float32)")
     parser.add_argument("--set-name", default=None, help="name recorded in the manifest")
@@ -421,11 +425,13 @@ def main(argv=None) -> int:
             # The released checkpoints fill the shipped architecture graphs: the same files,
             # byte for byte, as `fslsd models import` writes in TypeScript from the same checkpoints.
             from . import architecture
-            architecture.fill([os.path.join(architecture.SHIPPED, "fslsd")], {"fslsd": args.checkpoint, "psp": args.psp}, args.out,
+            if args.width != 1.0 and not args.architectures:
+                parser.error(f"--width {args.width:g} with checkpoints: give --architectures DIR with graphs of that width, or --trace")
+            architecture.fill([os.path.join(args.architectures or architecture.SHIPPED, "fslsd")], {"fslsd": args.checkpoint, "psp": args.psp}, args.out,
                               set_name=args.set_name or "official", log=lambda m: print(m, file=sys.stderr))
             print(os.path.join(args.out, "manifest.json"))
             return 0
-        networks = build_networks(Width(1.0))
+        networks = build_networks(Width(args.width))
         load_fslsd_checkpoint(networks, torch.load(args.checkpoint, map_location="cpu"))
         load_psp_checkpoint(networks.psp_encoder, torch.load(args.psp, map_location="cpu"))
         if args.weights == "float16":
