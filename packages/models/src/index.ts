@@ -3,7 +3,7 @@
  * JavaScript runtime. Filesystem loaders and the shipped tiny set: `@fslsd/models/node`.
  */
 export { MANIFEST_FORMAT, parseManifest, manifestEntry } from './manifest.js';
-export type { Manifest, ManifestLicence } from './manifest.js';
+export type { Manifest, ManifestLicence, ManifestPurpose } from './manifest.js';
 export { sha256Hex, checkIntegrity } from './verify.js';
 export { modelSetFromBytes } from './bytes.js';
 export { modelSetFromUrl } from './url.js';

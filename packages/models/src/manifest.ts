@@ -15,6 +15,17 @@ export interface ManifestLicence {
   readonly note: string;
 }
 
+/**
+ * What a model set is for, when it is not a whole method. `latent-encoder`: FSLSD's psp-encoder
+ * without the five networks only FSLSD's checkpoint fills (imported from pSp's
+ * `psp_ffhq_encode.pt` alone, optionally with the landmarker-106), enough for W+ codes
+ * (`createLatentEncoder()`, `fslsd dataset prepare`); swappers refuse such a set.
+ */
+export type ManifestPurpose = 'latent-encoder';
+
+/** Every {@link ManifestPurpose}. */
+export const MANIFEST_PURPOSES: readonly ManifestPurpose[] = ['latent-encoder'];
+
 /** The parsed `manifest.json` of a model set. */
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
@@ -25,6 +36,8 @@ export interface Manifest {
   readonly method?: 'fslsd' | 'megafs';
   /** MegaFS: the transfer module the set was exported with (ftm, injection, lcr). */
   readonly variant?: string;
+  /** What the set is for; absent: every network of its method, for swapping (every set but an encoder-only import). */
+  readonly purpose?: ManifestPurpose;
   readonly licence: ManifestLicence;
   readonly provenance: Readonly<Record<string, unknown>>;
   readonly models: readonly ModelEntry[];
@@ -61,6 +74,7 @@ export function parseManifest(json: unknown, origin: string): Manifest {
   }
   if (!value!.licence || typeof value!.licence.spdx !== 'string') fail('"licence.spdx" is missing');
   if (value!.method !== undefined && value!.method !== 'fslsd' && value!.method !== 'megafs') fail(`method is ${JSON.stringify(value!.method)}, expected "fslsd" or "megafs"`);
+  if (value!.purpose !== undefined && !MANIFEST_PURPOSES.includes(value!.purpose)) fail(`purpose is ${JSON.stringify(value!.purpose)}, expected ${MANIFEST_PURPOSES.map((p) => `"${p}"`).join(' or ')} (or none)`);
   return value as Manifest;
 }
 

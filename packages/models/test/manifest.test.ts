@@ -83,6 +83,14 @@ describe('parseManifest', () => {
     expect(invalid(json).message).toContain('model "generator" is listed twice');
   });
 
+  it('reads an encoder-only set\'s purpose and refuses one it does not know', () => {
+    expect(parseManifest(tinyManifest(), 'tiny').purpose).toBeUndefined();
+    const encoderOnly = { ...tinyManifest(), purpose: 'latent-encoder' };
+    encoderOnly.models = encoderOnly.models.filter((m) => m.id === 'psp-encoder');
+    expect(parseManifest(encoderOnly, 'psp-only').purpose).toBe('latent-encoder');
+    expect(invalid({ ...tinyManifest(), purpose: 'upscaling' }).message).toContain('purpose is "upscaling", expected "latent-encoder" (or none)');
+  });
+
   it('rejects unknown ids, listing the known ones', () => {
     const json = tinyManifest();
     json.models[5]!.id = 'upscaler';

@@ -5,7 +5,7 @@
  */
 import { CheckpointError, FslsdError, type ModelEntry } from '@fslsd/core';
 import { throwIfAborted } from '@fslsd/core/pipeline';
-import { MANIFEST_FORMAT, type Manifest } from '../manifest.js';
+import { MANIFEST_FORMAT, type Manifest, type ManifestLicence, type ManifestPurpose } from '../manifest.js';
 import { sha256Hex } from '../verify.js';
 import { type ArchitectureDescription, type ArchitectureSource, CHECKPOINT_ROLES, type CheckpointRole, type CheckpointScope, type DerivedTensor } from './architecture.js';
 import { type FillPlan, type GraphReference, planFill, writeFilled } from './onnx-fill.js';
@@ -43,7 +43,11 @@ export interface ImportProgress {
 export interface ImportModelSetOptions {
   /** The architectures to fill: a method's set, optionally followed by `landmarker-106`. */
   readonly architectures: readonly ArchitectureSource[];
-  /** The checkpoint for each role the architectures read; no more, no fewer. */
+  /**
+   * The checkpoint for each role the architectures read; no more, no fewer. One exception: the
+   * FSLSD architecture with `psp` and no `fslsd` gives an encoder-only set (its psp-encoder alone,
+   * manifest `purpose: "latent-encoder"`), what W+ codes need when there is no FSLSD checkpoint.
+   */
   readonly checkpoints: Readonly<Partial<Record<CheckpointRole, CheckpointInput>>>;
   /** Opens the sink for one model file (a plain name from the architecture). */
   readonly open: (file: string) => Promise<ModelFileSink>;
@@ -70,6 +74,51 @@ const SIGNATURES: Readonly<Record<CheckpointRole, { keys: readonly string[]; fla
 };
 
 const FLOATS = new Set(['float32', 'float16', 'bfloat16']);
+
+/**
+ * The one partial import: FSLSD's architecture from pSp's checkpoint alone. The psp-encoder reads
+ * only `psp` tensors, so it is filled byte for byte as in the full set; the five other networks
+ * need FSLSD's checkpoint and are left out. What such a set may be used for, and its licence
+ * (the set holds pSp's encoder and latent_avg, not the checkpoint's StyleGAN2 decoder).
+ */
+const ENCODER_ONLY: { readonly method: 'fslsd'; readonly role: CheckpointRole; readonly without: CheckpointRole; readonly model: string; readonly purpose: ManifestPurpose; readonly licence: ManifestLicence } = {
+  method: 'fslsd',
+  role: 'psp',
+  without: 'fslsd',
+  model: 'psp-encoder',
+  purpose: 'latent-encoder',
+  licence: {
+    spdx: 'MIT AND LicenseRef-NVIDIA-Source-Code-License-NC',
+    note:
+      "Encoder-only set: pSp's GradualStyleEncoder converted from psp_ffhq_encode.pt (eladrich/pixel2style2pixel, MIT) with the checkpoint's " +
+      "latent_avg, the mean W of NVIDIA's StyleGAN2 FFHQ generator (NVIDIA Source Code License-NC, non-commercial use only). The checkpoint's " +
+      'StyleGAN2 decoder (NVIDIA) is not part of this set. For W+ codes only (fslsd dataset prepare); swapping needs a set imported with ' +
+      'the FSLSD checkpoint too. You must own the checkpoint; do not redistribute without permission.',
+  },
+};
+
+/**
+ * The architectures as this import fills them: the FSLSD one given pSp's checkpoint without
+ * FSLSD's narrowed to its psp-encoder (and the `psp` role); every other one as it is.
+ */
+function narrowed(architectures: readonly ArchitectureSource[], checkpoints: ImportModelSetOptions['checkpoints']): { architectures: ArchitectureSource[]; encoderOnly: boolean } {
+  let encoderOnly = false;
+  const out = architectures.map((source): ArchitectureSource => {
+    const { description } = source;
+    if (description.method !== ENCODER_ONLY.method || checkpoints[ENCODER_ONLY.without] || !checkpoints[ENCODER_ONLY.role] || !description.checkpoints[ENCODER_ONLY.role]) return source;
+    encoderOnly = true;
+    return {
+      graph: source.graph,
+      description: {
+        ...description,
+        licence: ENCODER_ONLY.licence,
+        checkpoints: { [ENCODER_ONLY.role]: description.checkpoints[ENCODER_ONLY.role]! },
+        models: description.models.filter((model) => model.id === ENCODER_ONLY.model),
+      },
+    };
+  });
+  return { architectures: out, encoderOnly };
+}
 
 /** A dict whose keys all start with "module." (saved from DistributedDataParallel) without it. */
 function stripModule(dict: PickleDict): PickleDict {
@@ -185,12 +234,14 @@ async function derive(recipe: DerivedTensor, dims: readonly number[], read: (nam
 
 /**
  * Imports checkpoints into a model set: validates everything, then writes each model file
- * through `open` and returns the manifest to write beside them.
+ * through `open` and returns the manifest to write beside them. The FSLSD architecture given
+ * `psp` alone writes the encoder-only set (psp-encoder; manifest `purpose: "latent-encoder"`).
  * @throws CheckpointError for a bad or mismatched checkpoint (before any file is opened);
  *   FslsdError `INVALID_ARGUMENT` for a missing or unneeded checkpoint; `ABORTED`.
  */
 export async function importModelSet(options: ImportModelSetOptions): Promise<Manifest> {
-  const { architectures, checkpoints, signal } = options;
+  const { checkpoints, signal } = options;
+  const { architectures, encoderOnly } = narrowed(options.architectures, checkpoints);
   if (!architectures.length) throw new FslsdError('INVALID_ARGUMENT', 'No architecture to import into.', { fix: 'Pass the architecture of a method (fslsd or megafs-<variant>).' });
   const owner = new Map<CheckpointRole, ArchitectureDescription>();
   for (const { description } of architectures) for (const role of Object.keys(description.checkpoints) as CheckpointRole[]) owner.set(role, description);
@@ -288,6 +339,7 @@ export async function importModelSet(options: ImportModelSetOptions): Promise<Ma
     format: MANIFEST_FORMAT,
     ...(first.method ? { method: first.method } : {}),
     ...(first.variant ? { variant: first.variant } : {}),
+    ...(encoderOnly ? { purpose: ENCODER_ONLY.purpose } : {}),
     set: options.setName ?? 'imported',
     opset: first.opset,
     weightStorage: 'float32',
@@ -310,8 +362,9 @@ const baseName = (file: string): string => file.split(/[\\/]/).pop() ?? file;
 export const MEGAFS_VARIANTS = ['ftm', 'injection', 'lcr'] as const;
 
 /**
- * The architecture folders a combination of checkpoints fills: `fslsd` (fslsd + psp) or
- * `megafs-<variant>` (megafs + stylegan2), then `landmarker-106` with h3r.
+ * The architecture folders a combination of checkpoints fills: `fslsd` (fslsd + psp, or psp
+ * alone for the encoder-only set) or `megafs-<variant>` (megafs + stylegan2), then
+ * `landmarker-106` with h3r.
  * @throws FslsdError `INVALID_ARGUMENT` for none, or for both methods at once.
  */
 export function architectureSetsFor(roles: readonly CheckpointRole[], megafsVariant: string = 'ftm'): string[] {
@@ -320,7 +373,7 @@ export function architectureSetsFor(roles: readonly CheckpointRole[], megafsVari
   if (fslsd && megafs) {
     throw new FslsdError('INVALID_ARGUMENT', 'FSLSD checkpoints (--fslsd/--psp) and MegaFS ones (--megafs/--stylegan2) were given together.', { fix: 'Import one method per folder: run the import twice, with two --out folders.' });
   }
-  if (!roles.length) throw new FslsdError('INVALID_ARGUMENT', 'No checkpoint given.', { fix: 'Pass --fslsd and --psp, or --megafs and --stylegan2 (and optionally --h3r).' });
+  if (!roles.length) throw new FslsdError('INVALID_ARGUMENT', 'No checkpoint given.', { fix: 'Pass --fslsd and --psp (or --psp alone for an encoder-only set), or --megafs and --stylegan2 (and optionally --h3r).' });
   return [...(fslsd ? ['fslsd'] : []), ...(megafs ? [`megafs-${megafsVariant}`] : []), ...(roles.includes('h3r') ? ['landmarker-106'] : [])];
 }
 

@@ -19,7 +19,7 @@ import { packageDirectory } from '../node.js';
 export interface ImportCheckpointsOptions {
   /** FSLSD's CELEBA-HQ-1024.pt (with {@link ImportCheckpointsOptions.psp}). */
   readonly fslsd?: string;
-  /** pSp's psp_ffhq_encode.pt. */
+  /** pSp's psp_ffhq_encode.pt; alone (no {@link ImportCheckpointsOptions.fslsd}), the encoder-only set: its psp-encoder, manifest `purpose: "latent-encoder"`. */
   readonly psp?: string;
   /** MegaFS's {ftm,injection,lcr}_final.pth (with {@link ImportCheckpointsOptions.stylegan2}). */
   readonly megafs?: string;
@@ -87,6 +87,9 @@ async function architectureFrom(folder: string): Promise<ArchitectureSource> {
  * Imports PyTorch checkpoints into a model set folder, with no Python: FSLSD (`fslsd` + `psp`)
  * or MegaFS (`megafs` + `stylegan2`), optionally with the H3R landmarker (`h3r`). The set equals
  * what `fslsd_reference.architecture --fill` writes from the same files, byte for byte.
+ * `psp` without `fslsd` writes an encoder-only set: the psp-encoder alone (the same bytes as in
+ * the full set), manifest `purpose: "latent-encoder"`, for W+ codes (`createLatentEncoder()`,
+ * `prepareDataset()`); swappers refuse it with `MODEL_NOT_FOUND`.
  * @returns the manifest written to `<out>/manifest.json`.
  * @throws CheckpointError for a bad or mismatched checkpoint, FslsdError `INVALID_ARGUMENT`
  *   for a wrong combination of files or an `out` that holds files; nothing is left at `out`.
