@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ContractError, FslsdError, type ModelEntry, type ModelSet, type ProgressEvent } from '../src/index.js';
-import { createSwapper } from '../src/pipeline.js';
+import { createLatentEncoder, createSwapper } from '../src/pipeline.js';
 import { MODEL_CONTRACTS, MODEL_IDS, type ModelId, type ModelProto, checkDeclaredContract, checkModelContract, decodeModel, encodeModel } from '../src/graph.js';
 import { TINY_DIR, caught, runtime } from './helpers.js';
 
@@ -143,6 +143,22 @@ describe('createSwapper contract checks', () => {
     const garbage = tinySet({ 'latent-editor': Uint8Array.of(0xff, 0xff, 0xff, 0xff) });
     await expect(createSwapper({ runtime, models: garbage })).rejects.toMatchObject({ code: 'MODEL_INTEGRITY', message: expect.stringContaining('"latent-editor"') });
   });
+
+  it('names an encoder-only set (the psp-encoder alone) before loading a network, and createLatentEncoder opens it', async () => {
+    const encoderOnly = { ...tinySet(), entries: manifest.models.filter((m) => m.id === 'psp-encoder') };
+    const error = await createSwapper({ runtime, models: encoderOnly }).then(() => expect.fail('createSwapper resolved'), (e: unknown) => e);
+    expect(error).toBeInstanceOf(FslsdError);
+    expect((error as FslsdError).code).toBe('MODEL_NOT_FOUND');
+    expect((error as FslsdError).message).toMatch(/^The model set "tiny-in-test" holds only the psp-encoder \(an encoder-only set, imported from pSp's checkpoint alone\)/);
+    expect((error as FslsdError).fix).toContain('fslsd models import --fslsd CELEBA-HQ-1024.pt --psp psp_ffhq_encode.pt --out DIR');
+    expect(encoderOnly.loaded).toEqual([]);
+    // A set missing other networks too, but not only the psp-encoder's, keeps the generic message.
+    const partial = { ...tinySet(), entries: manifest.models.filter((m) => m.id === 'psp-encoder' || m.id === 'generator') };
+    await expect(createSwapper({ runtime, models: partial })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('has no "landmark-encoder" model') });
+    const encoder = await createLatentEncoder({ runtime, models: encoderOnly });
+    await encoder.dispose();
+    expect(encoderOnly.loaded).toEqual(['psp-encoder']);
+  }, 60_000);
 
   it('opens the four stage sessions when every contract holds', async () => {
     const models = tinySet();

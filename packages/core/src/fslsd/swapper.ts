@@ -16,6 +16,7 @@ import { resolveLatentSplit } from '../latent/split.js';
 import { WPlus } from '../latent/wplus.js';
 import { defaultInnerMask, maskToTensor } from '../mask/inner-mask.js';
 import { loadCheckedModels, openStageSessions, stageRunner } from '../model-loading.js';
+import type { ModelSet } from '../model-set.js';
 import { type SourceFace, createSourceFace, modelSetId } from '../source-face.js';
 import type { CallOptions, FaceInput, StageName, Swapper, SwapperOptions, TargetFace, TargetInput } from '../swapper.js';
 import { FEATURE_SIZES } from './blend.js';
@@ -27,8 +28,23 @@ import { FUSE_LATENTS } from './stages/fuse-latents.js';
 import { LANDMARK_DIRECTION, landmarkDirection, landmarkDirectionGraph } from './stages/landmark-direction.js';
 import { SYNTHESIZE, synthesisGraph, synthesize } from './stages/synthesize.js';
 
+/**
+ * A set holding the psp-encoder and none of the five other networks is an encoder-only set (pSp's
+ * checkpoint imported without FSLSD's): named as such, with the way to a full set, rather than
+ * as the first network missing.
+ * @throws FslsdError `MODEL_NOT_FOUND`
+ */
+function refuseEncoderOnly(models: ModelSet): void {
+  const held = new Set<string>(models.entries.map((entry) => entry.id));
+  if (!held.has('psp-encoder') || MODEL_IDS.some((id) => id !== 'psp-encoder' && held.has(id))) return;
+  throw new FslsdError('MODEL_NOT_FOUND', `The model set "${models.name}" holds only the psp-encoder (an encoder-only set, imported from pSp's checkpoint alone): it gives W+ codes (createLatentEncoder, fslsd dataset prepare) but cannot swap, which needs all of ${MODEL_IDS.join(', ')}.`, {
+    fix: "For swapping, import a full set with FSLSD's checkpoint as well: fslsd models import --fslsd CELEBA-HQ-1024.pt --psp psp_ffhq_encode.pt --out DIR (importCheckpoints({ fslsd, psp, out })).",
+  });
+}
+
 /** Loads and checks the six networks, then opens the four stage sessions (model-loading.ts). */
 async function openSessions(options: SwapperOptions): Promise<StageSession[]> {
+  refuseEncoderOnly(options.models);
   const { models, bindings, weightsFolder } = await loadCheckedModels(options, MODEL_IDS, MODEL_CONTRACTS, 'fslsd_reference.export');
   // The contract check bound each scale's channel symbol; the blend graph needs the sizes.
   const channels = FEATURE_SIZES.map((_, i) => bindings.get(`c${i}`)!);
@@ -77,7 +93,8 @@ function checkTargetFace(target: TargetFace): void {
 /**
  * Loads the networks and opens the stage sessions.
  * @throws ContractError when a model's inputs/outputs differ from its contract.
- * @throws FslsdError `MODEL_NOT_FOUND`, `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
+ * @throws FslsdError `MODEL_NOT_FOUND` (also for an encoder-only set, one holding just the
+ *   psp-encoder, before anything is loaded), `MODEL_INTEGRITY`, `RUNTIME_FAILURE`, `ABORTED`.
  */
 export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
   if (options.precision !== undefined && options.precision !== 'float32' && options.precision !== 'float16') {
