@@ -36,6 +36,7 @@ const MUTANTS = [
   { name: 'video tracker takes face N by size rank in every frame', file: `${CORE}/video/video-swap.ts`, from: '({ face, crowded } = await this.match(frame, faces, this.track));', to: 'face = faces[this.options.faceIndex ?? 0];' },
   { name: 'a source face from another model set is accepted', file: `${CORE}/fslsd/swapper.ts`, from: "if (source.method !== 'fslsd' || source.models !== models) {", to: "if (source.method !== 'fslsd') {" },
   { name: 'hand-built target faces are not checked', file: `${CORE}/fslsd/swapper.ts`, from: "if ((target as TargetFace)?.kind === 'target') checkTargetFace(target as TargetFace);", to: '' },
+  { name: 'an encoder-only set (psp-encoder alone) is not named as such by the swapper', file: `${CORE}/fslsd/swapper.ts`, from: '  refuseEncoderOnly(options.models);\n', to: '' },
   // MegaFS (core/src/megafs): checked by the Node MegaFS parity suite.
   { name: 'megafs: the 256² input rounds the 2x2 mean down', file: `${CORE}/megafs/input.ts`, from: 'out[(y * size + x) * 3 + c] = (sum + 2) >> 2;', to: 'out[(y * size + x) * 3 + c] = sum >> 2;' },
   { name: 'megafs: six erosion passes instead of seven', file: `${CORE}/megafs/soft-erosion.ts`, from: 'export const EROSION_ITERATIONS = 7;', to: 'export const EROSION_ITERATIONS = 6;' },
@@ -50,6 +51,7 @@ const MUTANTS = [
   { models: true, name: 'import: a missing tensor goes unchecked', file: `${MODELS}/checkpoint/import.ts`, from: '    if (missing.length) {', to: '    if (missing.length > 1) {' },
   { models: true, name: "import: the editor's weights stacked untransposed", file: `${MODELS}/checkpoint/import.ts`, from: 'out[at + c * rows + r] = source[r * columns + c]!;', to: 'out[at + r * columns + c] = source[r * columns + c]!;' },
   { models: true, name: 'import: the free-disk check compares against nothing', file: `${MODELS}/checkpoint/node-import.ts`, from: 'if (free < bytes) {', to: 'if (free < 0) {' },
+  { models: true, name: 'import: the encoder-only set (--psp alone) does not say so in its manifest', file: `${MODELS}/checkpoint/import.ts`, from: '    ...(encoderOnly ? { purpose: ENCODER_ONLY.purpose } : {}),\n', to: '' },
   // The trainer's losses (Python): checked by its unit tests.
   { python: true, name: 'train: histogram matching breaks ties upwards', file: `${TRAIN}/losses.py`, from: 'cdf_source, right=False) + 1', to: 'cdf_source, right=True) + 1' },
   { python: true, name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type Precision, FslsdError, type ProgressEvent, resolveLatentSplit } from '@fslsd/core';
 import { MODEL_CONTRACTS, MODEL_IDS, type ModelProto, checkModelContract, decodeModel } from '@fslsd/core/graph';
 import { MEGAFS_VARIANTS, importCheckpoints, modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
+import { type Manifest } from '@fslsd/models';
 import { createFaceAnalyzer } from './faces.js';
 import { checkOutput, readImage, readMask, readPhoto, writeImage } from './image-io.js';
 import { readLandmarks, sidecarLandmarks } from './landmarks-file.js';
@@ -160,7 +161,8 @@ Options:
   --augment LIST           comma list of extra entries per photo: flip (mirror left-right);
                            default none
   --models DIR|URL         model set whose psp-encoder gives the W+ codes (default: the shipped
-                           tiny set, untrained: for tests only)
+                           tiny set, untrained: for tests only); a full FSLSD set, or the
+                           encoder-only one "fslsd models import --psp FILE --out DIR" writes
   --offline                never touch the network: a URL model set must already be cached
   --face-models DIR        front-end models (detector, landmarks); default: shipped
   --landmarker FILE        106-point landmarker ONNX (H3R); default: the set's landmarker-106,
@@ -177,20 +179,25 @@ Options:
   -h, --help               this text`,
   models: `Usage: fslsd models list|verify [--models DIR]
        fslsd models import --fslsd FILE --psp FILE [--h3r FILE] --out DIR
+       fslsd models import --psp FILE [--h3r FILE] --out DIR
        fslsd models import --megafs FILE --stylegan2 FILE [--h3r FILE] --out DIR
 
   list     print each network of the set: id, file, size, sha256, parameters, description
   verify   load every network, check its size and sha256 against the manifest and its
-           inputs/outputs against the pipeline's contract; exit 1 if any check fails
+           inputs/outputs against the pipeline's contract; exit 1 if any check fails. An
+           encoder-only set is checked for what it holds: its psp-encoder
   import   read PyTorch checkpoints (zip or legacy format, float32/float16/bfloat16, DDP
            "module." keys) and write a model set: every key and shape is checked first, tensors
            are streamed one at a time, and the folder appears only when complete. Unpickling
            resolves only torch's tensor types and OrderedDict: a file that calls code is refused.
+           --psp without --fslsd writes an encoder-only set: the psp-encoder alone (manifest
+           "purpose": "latent-encoder"), for "fslsd dataset prepare --models DIR" when there is
+           no FSLSD checkpoint (training from scratch); it cannot swap.
 
 Options:
   --models DIR         model set folder with manifest.json (default: shipped tiny set)
   --fslsd FILE         FSLSD's CELEBA-HQ-1024.pt
-  --psp FILE           pSp's psp_ffhq_encode.pt
+  --psp FILE           pSp's psp_ffhq_encode.pt (alone: the encoder-only set)
   --megafs FILE        MegaFS's ftm_final.pth, injection_final.pth or lcr_final.pth
   --stylegan2 FILE     rosinality's stylegan2-ffhq-config-f.pt (for MegaFS)
   --h3r FILE           H3R's LaPa hrnet18 model.pth: adds the 106-point landmarker
@@ -554,12 +561,20 @@ async function importCommand(values: Values): Promise<number> {
       onProgress: (event) => bar.step(`${event.model}.onnx ${(event.written / 1e6).toFixed(1)}/${(event.total / 1e6).toFixed(1)} MB`, event.setWritten / event.setTotal),
     });
     const total = manifest.models.reduce((sum, entry) => sum + entry.bytes, 0);
-    bar.done(`fslsd: imported ${manifest.models.length} networks (${(total / 1e6).toFixed(1)} MB, ${manifest.licence.spdx}) into ${path.resolve(values.out as string)}`);
+    bar.done(`fslsd: imported ${manifest.models.length} network${manifest.models.length === 1 ? '' : 's'} (${(total / 1e6).toFixed(1)} MB, ${manifest.licence.spdx}) into ${path.resolve(values.out as string)}`);
+    if (manifest.purpose === 'latent-encoder') {
+      process.stderr.write('fslsd: an encoder-only set (psp-encoder): for "fslsd dataset prepare --models DIR", not for swapping; a full set needs --fslsd CELEBA-HQ-1024.pt as well.\n');
+    }
     return 0;
   } finally {
     process.off('SIGINT', interrupt);
   }
 }
+
+/** What `models list` and `models verify` say about a set's manifest purpose. */
+const PURPOSES: Readonly<Record<NonNullable<Manifest['purpose']>, string>> = {
+  'latent-encoder': 'an encoder-only set (the psp-encoder alone) for W+ codes (fslsd dataset prepare), not for swapping',
+};
 
 async function modelsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('models', args, {
@@ -578,6 +593,7 @@ async function modelsCommand(args: string[]): Promise<number> {
   if (action === 'list') {
     console.log(`set ${manifest.set} (${set.directory})`);
     console.log(`licence ${manifest.licence.spdx}: ${manifest.licence.note}`);
+    if (manifest.purpose) console.log(`purpose ${manifest.purpose}: ${PURPOSES[manifest.purpose]}`);
     console.log(`provenance ${JSON.stringify(manifest.provenance)}`);
     for (const entry of manifest.models) {
       const params = (entry as { parameters?: number }).parameters;
@@ -587,7 +603,10 @@ async function modelsCommand(args: string[]): Promise<number> {
   }
   let failures = 0;
   const bindings = new Map<string, number>();
-  for (const id of MODEL_IDS) {
+  // An encoder-only set is checked for what it holds; swapping with it fails before any check.
+  const ids = manifest.purpose === 'latent-encoder' ? (['psp-encoder'] as const) : MODEL_IDS;
+  if (manifest.purpose) console.log(`purpose ${manifest.purpose}: ${PURPOSES[manifest.purpose]}; checking ${ids.join(', ')}`);
+  for (const id of ids) {
     try {
       const bytes = await set.load(id);
       const model: ModelProto = decodeModel(bytes);
@@ -598,7 +617,7 @@ async function modelsCommand(args: string[]): Promise<number> {
       console.log(`FAIL  ${id}: ${(error as Error).message}`);
     }
   }
-  console.log(`${MODEL_IDS.length - failures} passed, ${failures} failed`);
+  console.log(`${ids.length - failures} passed, ${failures} failed`);
   return failures ? 1 : 0;
 }
 

@@ -7,9 +7,12 @@
  *  - It swaps like the reference: y_f and W+ against parity.json, and every network against the
  *    tiny sets' exports of the same weights on the same inputs.
  *  - Bad files are typed errors and leave nothing behind; a pickle calling os.system runs nothing.
+ *  - pSp's checkpoint alone gives the encoder-only set: the full set's psp-encoder.onnx byte for
+ *    byte, the same W+ in `fslsd dataset prepare`, and a typed refusal to swap.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +23,7 @@ import { CheckpointError, FslsdError } from '@fslsd/core';
 import { ALLOWED_GLOBALS } from '@fslsd/models';
 import { importCheckpoints, packageDirectory, samplesDirectory, tinyMegaFSModelsDirectory, tinyModelsDirectory } from '@fslsd/models/node';
 import { downscaleCrop } from '@fslsd/core/face';
-import { createSwapper, readAlignedCrop, readImage, readMask } from './sdk.js';
+import { createFaceSwapper, createSwapper, prepareDataset, readAlignedCrop, readImage, readMask } from './sdk.js';
 import { type ParityFixture, decode, maxAbsDifference, strided } from './fixture.js';
 
 const python = '/usr/bin/python3';
@@ -197,6 +200,96 @@ describe.skipIf(skip)('importing PyTorch checkpoints (written by torch from the 
     const help = spawnSync(process.execPath, [cli, 'models', 'import', '--help'], { encoding: 'utf8' });
     expect(help.stdout).toContain('--megafs-variant ftm|injection|lcr');
   }, 120_000);
+
+  describe("pSp's checkpoint alone: the encoder-only set", () => {
+    const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const wplusOf = (dataset: string) => {
+      const bytes = readFileSync(path.join(dataset, 'faces', 'astronaut.png', 'wplus.f32'));
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
+    };
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+    it('holds psp-encoder.onnx alone, the full import\'s file byte for byte, with purpose "latent-encoder" and pSp\'s licence', async () => {
+      const manifest = await importCheckpoints({ psp: path.join(folder('zip'), PSP), out: folder('psp-only'), architectures });
+      // The full set of the same file, without the landmarker (as the encoder-only set has none).
+      const full = await importCheckpoints({ fslsd: path.join(folder('zip'), FSLSD), psp: path.join(folder('zip'), PSP), out: folder('psp-full'), architectures });
+      expect(readdirSync(folder('psp-only')).sort()).toEqual(['manifest.json', 'psp-encoder.onnx']);
+      expect(manifest.models.map((entry) => entry.id)).toEqual(['psp-encoder']);
+      const ours = sha256(path.join(folder('psp-only'), 'psp-encoder.onnx'));
+      const theirs = sha256(path.join(folder('psp-full'), 'psp-encoder.onnx'));
+      console.log(`encoder-only psp-encoder.onnx sha256 ${ours}, full import's ${theirs}`);
+      expect(ours).toBe(theirs);
+      expect(theirs).toBe(digests(folder('python-zip'))['psp-encoder.onnx']);
+      expect(manifest.models[0]).toEqual(full.models[0]);
+      expect([manifest.method, manifest.purpose, full.purpose]).toEqual(['fslsd', 'latent-encoder', undefined]);
+      expect(manifest.licence.spdx).toBe('MIT AND LicenseRef-NVIDIA-Source-Code-License-NC');
+      expect(manifest.licence.note).toMatch(/pixel2style2pixel, MIT\) with the checkpoint's latent_avg, the mean W of NVIDIA's StyleGAN2 FFHQ generator \(NVIDIA Source Code License-NC.*decoder \(NVIDIA\) is not part of this set/);
+      expect(manifest.provenance).toMatchObject({ kind: 'imported', architectures: ['fslsd'], checkpoints: { psp: PSP }, formats: { psp: 'zip' } });
+      // With --h3r: the landmarker too, still an encoder-only set.
+      const withLandmarker = await importCheckpoints({ psp: path.join(folder('zip'), PSP), h3r: path.join(folder('zip'), H3R), out: folder('psp-h3r'), architectures });
+      expect([withLandmarker.models.map((entry) => entry.id), withLandmarker.purpose]).toEqual([['psp-encoder', 'landmarker-106'], 'latent-encoder']);
+      expect(digests(folder('psp-h3r'))).toEqual({ 'psp-encoder.onnx': theirs, 'landmarker-106.onnx': digests(folder('python-zip'))['landmarker-106.onnx'] });
+    }, 120_000);
+
+    it('gives `fslsd dataset prepare` the W+ of the full set (max abs difference 0), and a dataset resumes across the two', async () => {
+      const photos = folder('psp-photos');
+      mkdirSync(photos);
+      copyFileSync(path.join(packageDirectory(), 'assets', 'photos', 'astronaut.png'), path.join(photos, 'astronaut.png'));
+      const cliRun = run('dataset', 'prepare', '--in', photos, '--out', folder('psp-data-only'), '--models', folder('psp-only'), '--device', 'cpu', '--quiet');
+      expect(cliRun.status, cliRun.stderr).toBe(0);
+      const full = await prepareDataset({ photos, out: folder('psp-data-full'), models: folder('psp-full'), device: 'cpu' });
+      expect(full.manifest.faces).toEqual(['astronaut.png']);
+      const [ours, theirs] = [wplusOf(folder('psp-data-only')), wplusOf(folder('psp-data-full'))];
+      expect(ours.length).toBe(18 * 512);
+      // A real code, not zeros: the comparison below could tell two encoders apart.
+      expect(theirs.every(Number.isFinite) && new Set(theirs).size > 1000).toBe(true);
+      console.log(`W+ of the astronaut, encoder-only set vs full set: max abs difference ${maxAbsDifference(ours, theirs)}`);
+      expect(maxAbsDifference(ours, theirs)).toBe(0);
+      // The same psp-encoder: the full set resumes the encoder-only set's dataset with nothing to compute.
+      const resumed = await prepareDataset({ photos, out: folder('psp-data-only'), models: folder('psp-full'), device: 'cpu' });
+      expect([resumed.computed, resumed.reused]).toEqual([0, 1]);
+    }, 180_000);
+
+    it('refuses to swap with a typed error naming the full import (createSwapper, createFaceSwapper, fslsd swap); verify checks the psp-encoder', async () => {
+      const refusal = (caught: unknown) => {
+        expect(caught).toBeInstanceOf(FslsdError);
+        const error = caught as FslsdError;
+        expect(error.code).toBe('MODEL_NOT_FOUND');
+        expect(error.message).toMatch(/holds only the psp-encoder \(an encoder-only set, imported from pSp's checkpoint alone\)/);
+        expect(error.fix).toContain('fslsd models import --fslsd CELEBA-HQ-1024.pt --psp psp_ffhq_encode.pt --out DIR');
+      };
+      refusal(await createSwapper({ device: 'cpu', models: folder('psp-only') }).then(() => undefined, (caught: unknown) => caught));
+      refusal(await createFaceSwapper({ device: 'cpu', models: folder('psp-h3r') }).then(() => undefined, (caught: unknown) => caught));
+      const photos = path.join(packageDirectory(), 'assets', 'photos');
+      const swap = run('swap', '--source', path.join(photos, 'astronaut.png'), '--target', path.join(photos, 'hopper.jpg'), '--out', folder('psp-swap.png'), '--models', folder('psp-only'), '--device', 'cpu');
+      expect(swap.status).toBe(1);
+      expect(swap.stderr).toMatch(/error \[MODEL_NOT_FOUND\]: The model set "imported" holds only the psp-encoder .* --fslsd CELEBA-HQ-1024\.pt --psp psp_ffhq_encode\.pt/);
+      expect(existsSync(folder('psp-swap.png'))).toBe(false);
+      const verify = run('models', 'verify', '--models', folder('psp-only'));
+      expect(verify.status, verify.stdout).toBe(0);
+      expect(verify.stdout.trim().split('\n')).toEqual([
+        'purpose latent-encoder: an encoder-only set (the psp-encoder alone) for W+ codes (fslsd dataset prepare), not for swapping; checking psp-encoder',
+        expect.stringMatching(/^ok {4}psp-encoder: \d+ bytes, sha256 verified, contract holds$/),
+        '1 passed, 0 failed',
+      ]);
+    }, 120_000);
+
+    it('runs as `fslsd models import --psp FILE --out DIR`, documented in --help; --fslsd alone is still refused', async () => {
+      const out = folder('psp-cli');
+      const cliRun = run('models', 'import', '--psp', path.join(folder('zip'), PSP), '--out', out, '--architectures', architectures);
+      expect(cliRun.status, cliRun.stderr).toBe(0);
+      expect(cliRun.stderr).toMatch(/imported 1 network \([0-9.]+ MB, MIT AND LicenseRef-NVIDIA-Source-Code-License-NC\)/);
+      expect(cliRun.stderr).toContain('an encoder-only set (psp-encoder): for "fslsd dataset prepare --models DIR", not for swapping');
+      expect(readFileSync(path.join(out, 'psp-encoder.onnx')).equals(readFileSync(path.join(folder('psp-full'), 'psp-encoder.onnx')))).toBe(true);
+      const help = run('models', 'import', '--help').stdout;
+      expect(help).toContain('fslsd models import --psp FILE [--h3r FILE] --out DIR');
+      expect(help).toContain('--psp without --fslsd writes an encoder-only set');
+      const fslsdOnly = (await importCheckpoints({ fslsd: path.join(folder('zip'), FSLSD), out: folder('fslsd-only'), architectures }).catch((caught: unknown) => caught)) as FslsdError;
+      expect([fslsdOnly.code, fslsdOnly.fix]).toEqual(['INVALID_ARGUMENT', 'Pass it as --psp psp_ffhq_encode.pt.']);
+      expect(existsSync(folder('fslsd-only'))).toBe(false);
+    }, 120_000);
+  });
 
   describe('bad files: a typed error, nothing left behind', () => {
     const attempt = async (options: Parameters<typeof importCheckpoints>[0]) => {

@@ -375,7 +375,9 @@ export interface WebImportOptions {
  * Imports PyTorch checkpoints in the browser, with no server and no Python: the files (dropped or
  * picked, never read whole) are checked and streamed in a worker into this origin's private
  * storage (OPFS) as a model set, which later visits open with `models: 'stored:NAME'`.
- * `files`: `fslsd` + `psp`, or `megafs` + `stylegan2`, optionally `h3r`.
+ * `files`: `fslsd` + `psp`, or `megafs` + `stylegan2`, optionally `h3r`; `psp` alone stores an
+ * encoder-only set (its psp-encoder, manifest `purpose: "latent-encoder"`), which swappers refuse
+ * with `MODEL_NOT_FOUND`.
  * @returns the set's name and manifest.
  * @throws CheckpointError for a bad or mismatched checkpoint (nothing is stored), FslsdError
  *   `INVALID_ARGUMENT` (a wrong combination, a name in use), `IO` (no OPFS), `ABORTED`.

@@ -43,7 +43,7 @@ export async function planModels(options: DatasetModelOptions): Promise<DatasetM
   const psp = set.entries.find((entry) => entry.id === 'psp-encoder');
   if (!psp) {
     throw new FslsdError('MODEL_NOT_FOUND', `The model set "${set.name}" has no psp-encoder, so it cannot give the W+ codes FSLSD trains on.`, {
-      fix: 'Pass --models an FSLSD set (fslsd models import --fslsd … --psp …), not a MegaFS one.',
+      fix: 'Pass --models an FSLSD set, not a MegaFS one: a full one (fslsd models import --fslsd … --psp …) or the encoder-only one pSp\'s checkpoint alone gives (fslsd models import --psp psp_ffhq_encode.pt --out DIR).',
     });
   }
   const folder = set.localFile?.('psp-encoder')?.directory;
