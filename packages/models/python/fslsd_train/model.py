@@ -14,6 +14,7 @@ from typing import Iterator
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from fslsd_reference.fuse import SPLITS, fuse
 from fslsd_reference.networks import Networks
@@ -48,6 +49,24 @@ class SwapModel(nn.Module):
         for name in ("generator", "latent_editor"):
             if name not in self.trained:
                 getattr(self, name).eval()
+        return self
+
+    def checkpoint_activations(self) -> "SwapModel":
+        """Gradient checkpointing: each generator layer, target-encoder level and decoder stage
+        keeps only its inputs and recomputes its activations during the backward pass. At 1024²
+        those activations (the 512² and 1024² feature maps above all) are most of a step's memory;
+        the price is one more forward of those layers. State-dict keys do not change."""
+        layers = [self.generator.conv1, self.generator.to_rgb1, *self.generator.convs, *self.generator.to_rgbs,
+                  *self.target_encoder.encoder, *self.decoder.decoder]
+        for layer in layers:
+            forward = layer.forward
+
+            def recomputed(*args, forward=forward):
+                if not torch.is_grad_enabled():
+                    return forward(*args)
+                return checkpoint(forward, *args, use_reentrant=False)
+
+            layer.forward = recomputed
         return self
 
     def forward(self, source_wplus: torch.Tensor, target_wplus: torch.Tensor, maps: torch.Tensor, target: torch.Tensor, mask: torch.Tensor):

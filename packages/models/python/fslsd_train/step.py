@@ -33,8 +33,10 @@ class Batch:
     self_swap: torch.Tensor  # [B] booleans: x_s is x_t
 
 
-def generator_losses(model: SwapModel, critics: Critics, discriminator: Discriminator, batch: Batch, weights: LossWeights = LossWeights(), reconstruction: str = "self") -> dict:
-    """Every term of the generator's objective and their weighted sum (`total`), for one batch."""
+def generator_losses(model: SwapModel, critics: Critics, discriminator: Discriminator, batch: Batch, weights: LossWeights = LossWeights(), reconstruction: str = "self",
+                     keep_image: bool = False) -> dict:
+    """Every term of the generator's objective and their weighted sum (`total`), for one batch;
+    with `keep_image`, also y_f (`image`) for the discriminator's step."""
     if reconstruction not in ("self", "all"):
         raise ValueError(f"reconstruction must be 'self' or 'all', not {reconstruction!r}")
     side, image = model(batch.source_wplus, batch.target_wplus, batch.maps, batch.target, batch.mask)
@@ -53,6 +55,8 @@ def generator_losses(model: SwapModel, critics: Critics, discriminator: Discrimi
     matched = torch.stack([losses.histogram_match(image[b], batch.target[b], batch.mask[b, 0] > 0.5, batch.mask[b, 0] > 0.5) for b in range(image.shape[0])])
     terms["st"] = losses.l2(image, matched)
     terms["total"] = weights.adv * terms["adv"] + weights.id * terms["id"] + weights.lmk * terms["lmk"] + weights.rec * terms["rec"] + weights.st * terms["st"]
+    if keep_image:
+        terms["image"] = image
     return terms
 
 
