@@ -18,7 +18,7 @@ const WEB = 'packages/web/src';
 const MODELS = 'packages/models/src';
 const TRAIN = 'packages/models/python/fslsd_train';
 const DATASET = 'packages/node/src/dataset';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, dataset?: boolean }[]} */
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -53,10 +53,17 @@ const MUTANTS = [
   { models: true, name: 'import: the free-disk check compares against nothing', file: `${MODELS}/checkpoint/node-import.ts`, from: 'if (free < bytes) {', to: 'if (free < 0) {' },
   { models: true, name: 'import: the encoder-only set (--psp alone) does not say so in its manifest', file: `${MODELS}/checkpoint/import.ts`, from: '    ...(encoderOnly ? { purpose: ENCODER_ONLY.purpose } : {}),\n', to: '' },
   // The trainer's losses (Python): checked by its unit tests.
-  { python: true, name: 'train: histogram matching breaks ties upwards', file: `${TRAIN}/losses.py`, from: 'cdf_source, right=False) + 1', to: 'cdf_source, right=True) + 1' },
-  { python: true, name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },
-  { python: true, name: 'train: the frozen generator and editor get gradients', file: `${TRAIN}/model.py`, from: 'getattr(self, name).requires_grad_(name in self.trained)', to: 'getattr(self, name).requires_grad_(True)' },
-  { python: true, name: 'train: reconstruction on every pair by default', file: `${TRAIN}/step.py`, from: 'chosen = batch.self_swap if reconstruction == "self"', to: 'chosen = torch.ones_like(batch.self_swap) if reconstruction == "self"' },
+  { python: true, tests: ['test_losses'], name: 'train: histogram matching breaks ties upwards', file: `${TRAIN}/losses.py`, from: 'cdf_source, right=False) + 1', to: 'cdf_source, right=True) + 1' },
+  { python: true, tests: ['test_losses'], name: 'train: soft-argmax takes x from the rows', file: `${TRAIN}/losses.py`, from: 'x = (weights.sum(dim=2) * columns)', to: 'x = (weights.sum(dim=3) * columns)' },
+  { python: true, tests: ['test_model'], name: 'train: the frozen generator and editor get gradients', file: `${TRAIN}/model.py`, from: 'getattr(self, name).requires_grad_(name in self.trained)', to: 'getattr(self, name).requires_grad_(True)' },
+  // The training loop: each checked by the test class named.
+  { python: true, tests: ['test_train.TrainerTest'], name: 'train: resume forgets the optimiser', file: `${TRAIN}/train.py`, from: '        self.optimizer.load_state_dict(state["optimizer"])\n', to: '' },
+  { python: true, tests: ['test_train.TrainerTest'], name: 'train: a resumed log keeps the lines past its checkpoint', file: `${TRAIN}/train.py`, from: 'json.loads(line)["step"] <= step]', to: 'json.loads(line)["step"] <= step + 1]' },
+  { python: true, tests: ['test_train.TrainerTest'], name: 'train: sample grids not labelled synthetic', file: `${TRAIN}/samples.py`, from: '    if synthetic:\n', to: '    if False:\n' },
+  { python: true, tests: ['test_train.DistributedTest'], name: 'train: several processes without DDP', file: `${TRAIN}/train.py`, from: '    if world > 1:\n        ids =', to: '    if False:\n        ids =' },
+  { python: true, tests: ['test_train.GradientTest'], name: 'train: checkpointed layers cut the gradient', file: `${TRAIN}/model.py`, from: 'return checkpoint(forward, *args, use_reentrant=False)', to: 'return checkpoint(forward, *[a.detach() if torch.is_tensor(a) else a for a in args], use_reentrant=False)' },
+  { python: true, tests: ['test_dataset'], name: 'train: pairs ignore the rank', file: `${TRAIN}/dataset.py`, from: 'np.random.default_rng([seed, step, rank])', to: 'np.random.default_rng([seed, step])' },
+  { python: true, tests: ['test_step'], name: 'train: reconstruction on every pair by default', file: `${TRAIN}/step.py`, from: 'chosen = batch.self_swap if reconstruction == "self"', to: 'chosen = torch.ones_like(batch.self_swap) if reconstruction == "self"' },
   // The training dataset (`fslsd dataset prepare`, node/src/dataset): checked by its own suite on the source.
   { dataset: true, name: 'dataset: W+ written big-endian', file: `${DATASET}/entry-files.ts`, from: 'view.setFloat32(4 * i, value, true)', to: 'view.setFloat32(4 * i, value, false)' },
   { dataset: true, name: 'dataset: finished faces are computed again (no resume check)', file: `${DATASET}/resume.ts`, from: "  if (await isFaceComplete(out, id)) return { state: 'face' };\n", to: '' },
@@ -123,7 +130,9 @@ for (const [index, mutant] of chosen.entries()) {
   try {
     writeFileSync(file, original.replace(mutant.from, mutant.to));
     if (mutant.python) {
-      const python = spawnSync('/usr/bin/python3', ['-m', 'unittest', 'discover', '-s', 'fslsd_train/tests', '-t', '.'], { cwd: path.join(ROOT, 'packages', 'models', 'python'), env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }), stdio: 'ignore' });
+      // A mutant may name the test classes that must catch it (the whole suite takes minutes).
+      const tests = mutant.tests ? mutant.tests.map((name) => `fslsd_train.tests.${name}`) : ['discover', '-s', 'fslsd_train/tests', '-t', '.'];
+      const python = spawnSync('/usr/bin/python3', ['-m', 'unittest', ...tests], { cwd: path.join(ROOT, 'packages', 'models', 'python'), env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }), stdio: 'ignore' });
       outcome = python.status !== 0 ? 'killed' : 'SURVIVED';
     } else {
       // The dataset suite runs on the source: nothing to rebuild.
