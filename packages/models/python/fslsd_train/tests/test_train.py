@@ -98,6 +98,14 @@ class TrainerTest(unittest.TestCase):
         self.assertEqual(sorted(ours), [1, 2, 3])
         self.assertEqual(ours[3], reference[3])
         self.assertNotEqual(ours[3]["total"], ours[2]["total"])
+        # Step 3's losses come from step 2's weights; its update needs both Adams' moments too.
+        for name in ("CELEBA-HQ-1024.pt", "training.pt"):
+            a = torch.load(os.path.join(resumed, "checkpoints", "step-000003", name), weights_only=False)
+            b = torch.load(os.path.join(self.run_dir, "checkpoints", "step-000003", name), weights_only=False)
+            states = ("encoder_lmk", "encoder_target", "decoder") if name.startswith("CELEBA") else ("discriminator",)
+            for key in states:
+                for tensor in a[key]:
+                    self.assertTrue(torch.equal(a[key][tensor], b[key][tensor]), f"{name} {key}.{tensor}")
 
     def test_refuses_to_resume_with_other_settings(self):
         with self.assertRaisesRegex(ValueError, "batch: 1 there, 2 here"):
