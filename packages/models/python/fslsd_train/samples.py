@@ -88,23 +88,30 @@ def smooth(values: list, window: int) -> list:
     return out
 
 
+def curve(records: list, name: str) -> tuple:
+    """(steps, values) of one loss. L_rec is left out of the steps whose batch held no pair it
+    applies to (with --reconstruction self, a batch of cross-identity pairs logs 0 for it)."""
+    kept = [r for r in records if name != "rec" or r.get("self_swaps", 1) > 0 or r["rec"] != 0]
+    return [r["step"] for r in kept], [r[name] for r in kept]
+
+
 def plot_log(log: str, path: str, window: int = 10) -> dict:
-    """One panel per loss (raw in grey, smoothed in colour); returns each loss's smoothed first
-    and last value."""
+    """One panel per loss (raw in grey, trailing mean over `window` steps in colour); returns each
+    loss's mean over its first and over its last `window` logged steps."""
     records = read_log(log)
     if not records:
         raise ValueError(f"{log} has no training steps")
-    steps = [r["step"] for r in records]
-    names = [n for n in CURVES if n in records[0]]
+    names = [n for n in CURVES if n in records[0] and curve(records, n)[0]]
     columns, width, height, pad = 4, 300, 190, 34
     rows = math.ceil(len(names) / columns)
     canvas = Image.new("RGB", (columns * width, rows * height), "white")
     draw = ImageDraw.Draw(canvas)
     summary = {}
     for index, name in enumerate(names):
-        raw = [r[name] for r in records]
+        steps, raw = curve(records, name)
         smoothed = smooth(raw, window)
-        summary[name] = {"first": smoothed[0], "last": smoothed[-1]}
+        head, tail = raw[:window], raw[-window:]
+        summary[name] = {"first": sum(head) / len(head), "last": sum(tail) / len(tail), "steps": len(raw)}
         x0, y0 = (index % columns) * width, (index // columns) * height
         low, high = min(raw), max(raw)
         span = (high - low) or 1.0
@@ -116,7 +123,7 @@ def plot_log(log: str, path: str, window: int = 10) -> dict:
         draw.rectangle([x0 + pad, y0 + 22, x0 + width - 10, y0 + height - pad], outline=(180, 180, 180))
         draw.line([point(s, v) for s, v in zip(steps, raw)], fill=(205, 205, 205), width=1)
         draw.line([point(s, v) for s, v in zip(steps, smoothed)], fill=(200, 60, 30), width=2)
-        draw.text((x0 + pad, y0 + 5), f"{name}: {smoothed[0]:.4g} -> {smoothed[-1]:.4g}", fill="black")
+        draw.text((x0 + pad, y0 + 5), f"{name}: {summary[name]['first']:.4g} -> {summary[name]['last']:.4g} (means of {window} steps)", fill="black")
         draw.text((x0 + 2, y0 + 22), f"{high:.3g}", fill=(90, 90, 90))
         draw.text((x0 + 2, y0 + height - pad - 10), f"{low:.3g}", fill=(90, 90, 90))
         draw.text((x0 + pad, y0 + height - pad + 4), f"step {steps[0]}", fill=(90, 90, 90))

@@ -67,7 +67,7 @@ class TrainerTest(unittest.TestCase):
         self.assertEqual(grid.size, (4 * 256, 2 * 256))  # source | target | y_s | y_f, two held-out pairs
         self.assertIn(DIGITAL_SOURCE_TYPE, grid.info.get("XML:com.adobe.xmp", ""))
         summary = plot_log(os.path.join(self.run_dir, "log.jsonl"), os.path.join(self.run_dir, "curves.png"), window=2)
-        self.assertEqual(sorted(summary), ["adv", "d", "id", "lmk", "rec", "st", "total"])
+        self.assertTrue({"adv", "d", "id", "lmk", "st", "total"} <= set(summary) <= {"adv", "d", "id", "lmk", "rec", "st", "total"})
         self.assertAlmostEqual(summary["total"]["last"], (lines_total := [r["total"] for r in lines if "total" in r])[-1] / 2 + lines_total[-2] / 2, places=5)
 
     def test_the_evaluate_command_repeats_the_runs_own_evaluation_from_the_checkpoint(self):
