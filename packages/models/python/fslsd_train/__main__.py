@@ -143,9 +143,7 @@ def evaluate_command(args) -> int:
     from .checkpoints import FSLSD_FILE
     path = os.path.join(args.checkpoint, FSLSD_FILE) if os.path.isdir(args.checkpoint) else args.checkpoint
     model = SwapModel(pretrained.swap_networks(args.width, args.seed, init=path), args.split).to(device)
-    critics = pretrained.critics(args.arcface, args.h3r, args.vgg, args.stand_ins, args.width, args.seed, perceptual_needed=False)
-    for module in (critics.identity, critics.landmarks, critics.perceptual):
-        module.to(device)
+    critics = pretrained.critics(args.arcface, args.h3r, args.vgg, args.stand_ins, args.width, args.seed, perceptual_needed=False).to(device)
     print(json.dumps({"checkpoint": path, **evaluate(model, critics, dataset, held, args.pairs, device)}, indent=2))
     return 0
 

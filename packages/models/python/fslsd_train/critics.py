@@ -90,6 +90,11 @@ class Critics:
     landmarks: Landmarks
     perceptual: Perceptual
 
+    def to(self, device) -> "Critics":
+        for module in (self.identity, self.landmarks, self.perceptual):
+            module.to(device)
+        return self
+
     def frozen(self) -> "Critics":
         for module in (self.identity, self.landmarks, self.perceptual):
             module.eval().requires_grad_(False)

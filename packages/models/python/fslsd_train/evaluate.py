@@ -26,8 +26,7 @@ def evaluate(model, critics, dataset, indices: list, count: int, device) -> dict
     with torch.no_grad():
         for source, target in evaluation_pairs(indices, count):
             batch = dataset.batch([(source, target)])
-            _, image = model(batch.source_wplus.to(device), batch.target_wplus.to(device), batch.maps.to(device),
-                             batch.target.to(device), batch.mask.to(device))
+            _, image = model.swap(batch)
             image = image.clamp(-1, 1)
             identity.append(float(F.cosine_similarity(critics.identity(image), critics.identity(batch.source.to(device)), dim=1)))
             error = (critics.landmarks(image) - critics.landmarks(batch.target.to(device))).norm(dim=-1).mean()

@@ -69,6 +69,12 @@ class SwapModel(nn.Module):
             layer.forward = recomputed
         return self
 
+    def swap(self, batch) -> tuple:
+        """(y_s, y_f) for a dataset Batch (step.py), moved to this model's device."""
+        device = next(self.parameters()).device
+        return self(batch.source_wplus.to(device), batch.target_wplus.to(device), batch.maps.to(device), batch.target.to(device),
+                    batch.mask.to(device))
+
     def forward(self, source_wplus: torch.Tensor, target_wplus: torch.Tensor, maps: torch.Tensor, target: torch.Tensor, mask: torch.Tensor):
         """[B,18,512] x2, maps [B,212,256,256], target [B,3,1024,1024] in [-1,1], mask [B,1,1024,1024]
         in [0,1] -> (y_s, y_f), both [B,3,1024,1024], not clamped (the losses see what the decoder made)."""

@@ -59,9 +59,7 @@ def write_grid(trainer, path: str) -> None:
     with torch.no_grad():
         for source, target in pairs:
             batch = trainer.dataset.batch([(source, target)])
-            device = trainer.env.device
-            side, image = model(batch.source_wplus.to(device), batch.target_wplus.to(device), batch.maps.to(device),
-                                batch.target.to(device), batch.mask.to(device))
+            side, image = model.swap(batch)
             rows.append([to_tile(batch.source[0]), to_tile(batch.target[0]), to_tile(side[0]), to_tile(image[0])])
     model.train()
     grid = Image.new("RGB", (4 * TILE, len(rows) * TILE))

@@ -154,9 +154,7 @@ def build_parts(config: TrainConfig, device: torch.device, world: int = 1) -> Pa
     model = SwapModel(networks, config.split, config.train_generator, config.train_editor).to(device).train()
     if config.gradient_checkpointing:
         model.checkpoint_activations()
-    critics = pretrained.critics(config.arcface, config.h3r, config.vgg, config.stand_ins, config.width, config.seed)
-    for module in (critics.identity, critics.landmarks, critics.perceptual):
-        module.to(device)
+    critics = pretrained.critics(config.arcface, config.h3r, config.vgg, config.stand_ins, config.width, config.seed).to(device)
     torch.manual_seed(config.seed + 1)
     discriminator = Discriminator(1024, Width(config.width)).to(device)
     optimizer = torch.optim.Adam(list(model.trainable_parameters()), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
@@ -212,9 +210,9 @@ class Trainer:
         self.train_faces, self.eval_faces = self.dataset.split(config.holdout)
         if not self.train_faces:
             raise ValueError(f"{config.data}: no face left to train on after holding out {config.holdout:.0%}")
-        self.weights = config.loss_weight_values()
         parts = build_parts(config, self.env.device, self.env.world)
         self.parts = parts
+        self.weights = parts.weights
         self.model, self.critics, self.discriminator = parts.model, parts.critics, parts.discriminator
         self.optimizer, self.optimizer_d, self.scaler, self.scaler_d = parts.optimizer, parts.optimizer_d, parts.scaler, parts.scaler_d
         self.step = 0
