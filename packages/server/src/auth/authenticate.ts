@@ -1,0 +1,20 @@
+/** The tenant of a request, from `Authorization: Bearer KEY` (or `X-API-Key: KEY`). */
+import type { FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.js';
+import type { KeyRing } from './keys.js';
+
+/**
+ * @returns the tenant that owns the request's key.
+ * @throws ServiceError `UNAUTHORIZED` (401) for a missing or unknown key; the message never says which.
+ */
+export function authenticate(request: FastifyRequest, keys: KeyRing): string {
+  const header = request.headers.authorization;
+  const bearer = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
+  const apiKey = request.headers['x-api-key'];
+  const key = bearer ?? (typeof apiKey === 'string' ? apiKey.trim() : undefined);
+  const tenant = key ? keys.tenantOf(key) : undefined;
+  if (!tenant) {
+    throw new ServiceError('UNAUTHORIZED', 401, key ? 'The API key is not valid.' : 'The request has no API key.', 'Send "Authorization: Bearer <key>" with a key from the operator (fslsd-server key TENANT makes one).');
+  }
+  return tenant;
+}

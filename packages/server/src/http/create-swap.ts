@@ -1,0 +1,158 @@
+/**
+ * `POST /v1/swaps`: multipart `source` and `target` files and option fields. The uploads are
+ * checked (bytes while streaming, then magic bytes and the header's pixels) before anything
+ * decodes them, stored in Redis with a TTL, and a job is queued for the method's workers.
+ * An `Idempotency-Key` header makes a retried POST answer the job the first one created.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { METHODS, type Method, resolveLatentSplit } from '@fslsd/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate } from '../auth/authenticate.js';
+import { ServiceError } from '../errors.js';
+import { JOB_VERSION, type SwapJobData, type SwapRequestOptions } from '../queue/contract.js';
+import { redisKeys } from '../queue/names.js';
+import { putInputs } from '../queue/storage.js';
+import type { ServiceContext } from './context.js';
+import { checkImage } from './image-check.js';
+import { viewOf } from './swap-view.js';
+
+const invalid = (message: string, fix: string) => new ServiceError('INVALID_REQUEST', 400, message, fix);
+
+function integer(name: string, value: string, max: number): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) > max) throw invalid(`The field ${name} must be an integer 0-${max}, got "${value.slice(0, 20)}".`, `Send ${name}=0 for the largest face, 1 for the next, …`);
+  return Number(value);
+}
+
+function boolean(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw invalid(`The field ${name} must be true or false, got "${value.slice(0, 20)}".`, `Send ${name}=true or ${name}=false.`);
+  return value === 'true';
+}
+
+function number(name: string, value: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min || parsed > max) throw invalid(`The field ${name} must be a number in [${min}, ${max}], got "${value.slice(0, 20)}".`, `Send a number such as ${name}=${max <= 1 ? 0.5 : 1}.`);
+  return parsed;
+}
+
+/** The request's fields as swap options, each checked; an unknown field is refused by name. */
+export function parseFields(fields: ReadonlyMap<string, string>): { readonly method: Method; readonly options: SwapRequestOptions } {
+  let method: Method = 'fslsd';
+  const options: { -readonly [K in keyof SwapRequestOptions]: SwapRequestOptions[K] } = {};
+  for (const [name, value] of fields) {
+    switch (name) {
+      case 'method':
+        if (!(METHODS as readonly string[]).includes(value)) throw invalid(`The field method must be one of ${METHODS.join(', ')}, got "${value.slice(0, 20)}".`, 'Send method=fslsd (default) or method=megafs.');
+        method = value as Method;
+        break;
+      case 'faceIndex': options.faceIndex = integer(name, value, 255); break;
+      case 'sourceFaceIndex': options.sourceFaceIndex = integer(name, value, 255); break;
+      case 'all': options.all = boolean(name, value); break;
+      case 'editor': options.editor = boolean(name, value); break;
+      case 'strength': options.strength = number(name, value, -10, 10); break;
+      case 'minScore': options.minScore = number(name, value, 0, 1); break;
+      case 'split':
+        try {
+          resolveLatentSplit(value.slice(0, 200));
+        } catch (error) {
+          throw invalid(`The field split is not a split: ${(error as Error).message}`, 'Send split=official, paper, megafs or a text form such as "source=0-10;direction=0-6".');
+        }
+        options.split = value;
+        break;
+      default:
+        throw invalid(`Unknown field "${name.slice(0, 40)}".`, 'Send only source, target (files) and method, faceIndex, all, sourceFaceIndex, split, strength, editor, minScore.');
+    }
+  }
+  if (options.all && options.faceIndex !== undefined) throw invalid('The fields all and faceIndex contradict each other.', 'Send one of them.');
+  if (method === 'megafs' && (options.split !== undefined || options.strength !== undefined || options.editor !== undefined)) {
+    throw invalid('split, strength and editor are FSLSD options; MegaFS has none of them.', 'Leave them out with method=megafs.');
+  }
+  return { method, options };
+}
+
+/** Reads the multipart body: two files and the option fields. */
+async function readParts(request: FastifyRequest): Promise<{ readonly files: Map<string, Buffer>; readonly fields: Map<string, string> }> {
+  if (!request.isMultipart()) {
+    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 415, `POST /v1/swaps takes multipart/form-data, got ${String(request.headers['content-type'] ?? 'no content type').slice(0, 60)}.`, 'Send the images as multipart form files source and target (curl -F source=@a.jpg -F target=@b.jpg).');
+  }
+  const files = new Map<string, Buffer>();
+  const fields = new Map<string, string>();
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'source' && part.fieldname !== 'target') {
+        part.file.resume();
+        throw invalid(`Unknown file field "${part.fieldname.slice(0, 40)}".`, 'Send exactly two files, named source and target.');
+      }
+      if (files.has(part.fieldname)) throw invalid(`Two files named ${part.fieldname}.`, 'Send one source and one target.');
+      // toBuffer() stops at the plugin's fileSize limit (RequestFileTooLargeError, 413).
+      files.set(part.fieldname, await part.toBuffer());
+    } else {
+      if (fields.has(part.fieldname)) throw invalid(`The field ${part.fieldname.slice(0, 40)} is given twice.`, 'Send each field once.');
+      fields.set(part.fieldname, typeof part.value === 'string' ? part.value : String(part.value));
+    }
+  }
+  for (const which of ['source', 'target']) {
+    if (!files.has(which)) throw invalid(`The ${which} file is missing.`, 'Send both images as multipart files: -F source=@face.jpg -F target=@photo.jpg.');
+  }
+  return { files, fields };
+}
+
+const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Registers `POST /v1/swaps`. */
+export function registerCreateSwap(app: FastifyInstance, context: ServiceContext): void {
+  app.post('/v1/swaps', async (request, reply) => {
+    const tenant = authenticate(request, context.keys);
+    const idempotencyHeader = request.headers['idempotency-key'];
+    const idempotencyKey = typeof idempotencyHeader === 'string' ? idempotencyHeader : undefined;
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw invalid('The Idempotency-Key header must be 1-255 printable ASCII characters without spaces.', 'Send a UUID, for example.');
+    }
+    const { files, fields } = await readParts(request);
+    const source = files.get('source')!;
+    const target = files.get('target')!;
+    const { method, options } = parseFields(fields);
+    await checkImage(source, 'source', context.limits.maxPixels);
+    await checkImage(target, 'target', context.limits.maxPixels);
+    const queue = context.queues.get(method);
+    if (!queue) throw invalid(`This service has no queue for method ${method}.`, 'Send another method.');
+
+    const ttl = context.limits.ttlSeconds;
+    const id = randomUUID();
+    let idempotencyRedisKey: string | undefined;
+    if (idempotencyKey !== undefined) {
+      // The first POST with a key claims it (SET NX); a retry finds the claim and answers its job,
+      // provided it sends the same request.
+      idempotencyRedisKey = redisKeys.idempotency(tenant, idempotencyKey);
+      const fingerprint = sha256(`${sha256(source)}:${sha256(target)}:${method}:${JSON.stringify(Object.entries(options).sort())}`);
+      const claimed = await context.redis.set(idempotencyRedisKey, JSON.stringify({ id, fingerprint }), 'EX', ttl, 'NX');
+      if (claimed !== 'OK') {
+        const existing = JSON.parse((await context.redis.get(idempotencyRedisKey)) ?? '{}') as { id?: string; fingerprint?: string };
+        if (existing.id && existing.fingerprint === fingerprint) {
+          const record = { tenant, method, createdAt: Date.now() };
+          const fields = await context.redis.hgetall(redisKeys.record(existing.id));
+          const view = await viewOf(context, existing.id, { ...record, createdAt: Number(fields.createdAt ?? record.createdAt), ...(fields.cancelledAt ? { cancelledAt: Number(fields.cancelledAt) } : {}) });
+          return reply.code(200).header('location', `/v1/swaps/${existing.id}`).header('idempotent-replay', 'true').send(view);
+        }
+        throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was used for a different request.', 'Use a new key for a new request; a retry must send the same files and fields.');
+      }
+    }
+    try {
+      const createdAt = Date.now();
+      await putInputs(context.redis, id, source, target, ttl);
+      await context.redis.multi().hset(redisKeys.record(id), { tenant, method, createdAt: String(createdAt) }).expire(redisKeys.record(id), ttl).exec();
+      const data: SwapJobData = { version: JOB_VERSION, tenant, method, options, createdAt, ttlSeconds: ttl };
+      await queue.add('swap', data, {
+        jobId: id,
+        // A worker that throws an unexpected error gets two more tries; bad inputs fail at once.
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: ttl },
+        removeOnFail: { age: ttl },
+      });
+      return reply.code(202).header('location', `/v1/swaps/${id}`).send(await viewOf(context, id, { tenant, method, createdAt }));
+    } catch (error) {
+      if (idempotencyRedisKey) await context.redis.del(idempotencyRedisKey).catch(() => undefined);
+      throw error;
+    }
+  });
+}

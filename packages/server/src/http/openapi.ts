@@ -1,0 +1,109 @@
+/** The OpenAPI 3.1 document of API v1, served at `/openapi.json`. */
+
+const error = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** An OpenAPI document, as JSON. */
+export interface OpenApiDocument {
+  readonly openapi: string;
+  readonly info: { readonly title: string; readonly version: string; readonly [key: string]: unknown };
+  readonly paths: Readonly<Record<string, unknown>>;
+  readonly [key: string]: unknown;
+}
+
+/** The document of API v1 (a plain JSON value). */
+export const OPENAPI_DOCUMENT: OpenApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'fslsd swap service',
+    version: '1',
+    description: 'Face swaps as jobs: POST the photos, poll the status, GET the PNG, labelled in its XMP metadata as a synthetic face swap. Every error is JSON {"error": {"code", "message", "fix"}}.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  components: {
+    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fslsd-server key TENANT); X-API-Key is accepted too.' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: { error: { type: 'object', required: ['code', 'message', 'fix'], properties: { code: { type: 'string' }, message: { type: 'string' }, fix: { type: 'string' } } } },
+      },
+      Swap: {
+        type: 'object',
+        required: ['id', 'status', 'method', 'createdAt', 'attempts'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          status: { enum: ['waiting', 'active', 'completed', 'failed', 'cancelled', 'expired'] },
+          method: { enum: ['fslsd', 'megafs'] },
+          createdAt: { type: 'string', format: 'date-time' },
+          attempts: { type: 'integer' },
+          progress: { type: 'object', properties: { stage: { type: 'string' }, stagesDone: { type: 'integer' } } },
+          result: {
+            type: 'object',
+            properties: {
+              url: { type: 'string' }, contentType: { const: 'image/png' }, width: { type: 'integer' }, height: { type: 'integer' }, bytes: { type: 'integer' },
+              sha256: { type: 'string' }, faces: { type: 'integer' }, method: { type: 'string' }, models: { type: 'string' }, writtenBy: { type: 'string' }, writtenAt: { type: 'integer' }, milliseconds: { type: 'number' },
+            },
+          },
+          error: { $ref: '#/components/schemas/Error/properties/error' },
+        },
+      },
+    },
+  },
+  security: [{ apiKey: [] }],
+  paths: {
+    '/v1/swaps': {
+      post: {
+        summary: 'Queue a photo swap',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried POST with the same key and request answers the first job (200, Idempotent-Replay: true).' }],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['source', 'target'],
+                properties: {
+                  source: { type: 'string', format: 'binary', description: 'Photo with the face to transfer (JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF).' },
+                  target: { type: 'string', format: 'binary', description: 'Photo that receives it; the result has its size.' },
+                  method: { enum: ['fslsd', 'megafs'], default: 'fslsd' },
+                  faceIndex: { type: 'integer', minimum: 0 },
+                  all: { type: 'boolean' },
+                  sourceFaceIndex: { type: 'integer', minimum: 0 },
+                  split: { type: 'string' },
+                  strength: { type: 'number' },
+                  editor: { type: 'boolean' },
+                  minScore: { type: 'number', minimum: 0, maximum: 1 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          202: { description: 'Queued', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
+          200: { description: 'An idempotent replay: the job of the first request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
+          400: errorResponse('A field is wrong or missing'),
+          401: errorResponse('No valid API key'),
+          413: errorResponse('An upload is over the byte or pixel limit'),
+          415: errorResponse('Not multipart, or an upload is not a raster image (SVG, PDF, …)'),
+          422: errorResponse('A malformed image, or an Idempotency-Key reused for another request'),
+        },
+      },
+    },
+    '/v1/swaps/{id}': {
+      get: { summary: 'Status, progress, result or error', parameters: [idParameter], responses: { 200: { description: 'The swap', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 401: errorResponse('No valid API key'), 404: errorResponse('No such swap for this key') } },
+      delete: { summary: 'Cancel a waiting swap', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Not waiting any more') } },
+    },
+    '/v1/swaps/{id}/result': {
+      get: {
+        summary: 'The swapped photo (PNG, XMP-labelled as synthetic)',
+        parameters: [idParameter],
+        responses: { 200: { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Not completed'), 410: errorResponse('Expired') },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process answers' } } } },
+    '/readyz': { get: { summary: 'Readiness: Redis answers', security: [], responses: { 200: { description: 'Ready' }, 503: errorResponse('Redis does not answer') } } },
+    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+  },
+};

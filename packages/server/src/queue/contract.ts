@@ -1,0 +1,69 @@
+/**
+ * The job contract between `fslsd-server serve` and `fslsd-server worker`: what a job carries
+ * (never the images themselves: they are in Redis under the job's id) and what it returns.
+ * A worker of another version refuses a job whose `version` it does not know.
+ */
+import type { Method } from '@fslsd/core';
+
+/** The version of {@link SwapJobData}; a worker refuses jobs of another. */
+export const JOB_VERSION = 1;
+
+/** Swap options a request may set (the multipart fields of `POST /v1/swaps`). */
+export interface SwapRequestOptions {
+  /** Which target face to swap (0 = largest). */
+  readonly faceIndex?: number;
+  /** Swap every face of the target. */
+  readonly all?: boolean;
+  /** Which face of the source photo to take (0 = largest). */
+  readonly sourceFaceIndex?: number;
+  /** FSLSD: the structure/appearance split (a preset name or a text form). */
+  readonly split?: string;
+  /** FSLSD: the scale of the landmark direction. */
+  readonly strength?: number;
+  /** FSLSD: run the latent editor. */
+  readonly editor?: boolean;
+  /** Minimum detector score in [0, 1]. */
+  readonly minScore?: number;
+}
+
+/** The data of a swap job in the queue. */
+export interface SwapJobData {
+  readonly version: typeof JOB_VERSION;
+  /** Who created it: only this tenant's key sees it. */
+  readonly tenant: string;
+  readonly method: Method;
+  readonly options: SwapRequestOptions;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** How long inputs and the result are kept, in seconds. */
+  readonly ttlSeconds: number;
+}
+
+/** What a finished swap job returns (and what `GET /v1/swaps/:id` shows as `result`). */
+export interface SwapJobResult {
+  readonly contentType: 'image/png';
+  /** Equal to the target's. */
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  /** sha256 hex of the PNG. */
+  readonly sha256: string;
+  /** How many faces were swapped. */
+  readonly faces: number;
+  readonly method: Method;
+  /** Id of the model set that swapped (name and fingerprint). */
+  readonly models: string;
+  /** Which worker wrote the result (`host:pid`), and when (ms since the epoch). */
+  readonly writtenBy: string;
+  readonly writtenAt: number;
+  /** Milliseconds of the swap itself. */
+  readonly milliseconds: number;
+}
+
+/** The progress a worker reports while it swaps. */
+export interface SwapProgress {
+  /** `reading-inputs`, a network stage (`encode-latent`, `synthesize`, …) or `writing-result`. */
+  readonly stage: string;
+  /** Network stages finished so far. */
+  readonly stagesDone: number;
+}

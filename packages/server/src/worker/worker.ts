@@ -1,0 +1,99 @@
+/**
+ * `fslsd-server worker`: loads a FaceSwapper once and serves its method's queue with BullMQ.
+ * Many workers on many machines share one queue; a worker that dies mid-job leaves a stalled
+ * job that BullMQ hands to another worker, and the result is still written once.
+ */
+import { hostname } from 'node:os';
+import { type Device, type FaceSwapper, type FaceSwapperOptions, type Method, type ProgressEvent, createFaceSwapper } from '@fslsd/node';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullConnection, createRedis } from '../queue/connection.js';
+import type { SwapJobData, SwapJobResult } from '../queue/contract.js';
+import { queueName } from '../queue/names.js';
+import { createSwapProcessor } from './processor.js';
+
+/** Options of {@link startWorker}. */
+export interface SwapWorkerOptions {
+  /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
+  readonly redis: string;
+  /** Jobs this process runs at once, all on one loaded swapper. Default 1. */
+  readonly concurrency?: number;
+  /** The networks, as createFaceSwapper takes them. Default `'tiny'` (untrained; says so once). */
+  readonly models?: FaceSwapperOptions['models'];
+  /** `fslsd` or `megafs`; default the model set's. The worker serves that method's queue. */
+  readonly method?: Method;
+  readonly device?: Device;
+  /** Intra-op threads per session. */
+  readonly threads?: number;
+  /** Milliseconds a job's lock lasts without renewal (BullMQ `lockDuration`, default 30000). */
+  readonly lockDuration?: number;
+  /** Milliseconds between checks for stalled jobs (BullMQ `stalledInterval`, default 30000). */
+  readonly stalledInterval?: number;
+  /** Loading progress and warnings (the tiny set's, a device fallback). */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Each job's outcome, for logs. */
+  readonly onJob?: (event: SwapWorkerEvent) => void;
+}
+
+/** One finished or failed job, as {@link SwapWorkerOptions.onJob} reports it. */
+export type SwapWorkerEvent =
+  | { readonly kind: 'completed'; readonly id: string; readonly result: SwapJobResult }
+  | { readonly kind: 'failed'; readonly id: string; readonly reason: string; readonly willRetry: boolean };
+
+/** A running worker. */
+export interface SwapWorker {
+  readonly method: Method;
+  /** Id of the loaded model set. */
+  readonly models: string;
+  /** `host:pid`, recorded in every result this worker writes. */
+  readonly name: string;
+  /** Takes no new job, waits for the running ones to finish, then releases the networks. */
+  close(): Promise<void>;
+}
+
+/** Loads the networks once and starts serving jobs. */
+export async function startWorker(options: SwapWorkerOptions): Promise<SwapWorker> {
+  const swapper: FaceSwapper = await createFaceSwapper({
+    models: options.models ?? 'tiny',
+    ...(options.method ? { method: options.method } : {}),
+    ...(options.device ? { device: options.device } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const name = `${hostname()}:${process.pid}`;
+  let redis: Redis | undefined;
+  let worker: Worker<SwapJobData, SwapJobResult> | undefined;
+  try {
+    redis = createRedis(options.redis, 'worker');
+    worker = new Worker<SwapJobData, SwapJobResult>(queueName(swapper.method), createSwapProcessor({ swapper, redis, workerName: name }), {
+      connection: bullConnection(options.redis),
+      concurrency: options.concurrency ?? 1,
+      ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
+      ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
+    });
+    worker.on('completed', (job, result) => options.onJob?.({ kind: 'completed', id: job.id ?? '', result }));
+    worker.on('failed', (job, error) => {
+      if (job) options.onJob?.({ kind: 'failed', id: job.id ?? '', reason: error.message, willRetry: job.attemptsMade < (job.opts.attempts ?? 1) && error.name !== 'UnrecoverableError' });
+    });
+    // Connection errors are retried by BullMQ; without a listener Node would throw them.
+    worker.on('error', () => undefined);
+    await worker.waitUntilReady();
+  } catch (error) {
+    await worker?.close().catch(() => undefined);
+    redis?.disconnect();
+    await swapper.dispose();
+    throw error;
+  }
+  const running = worker;
+  const connection = redis;
+  return {
+    method: swapper.method,
+    models: swapper.models,
+    name,
+    async close() {
+      await running.close();
+      connection.disconnect();
+      await swapper.dispose();
+    },
+  };
+}
