@@ -179,7 +179,7 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     expect(((await ready.json()) as { status: string }).status).toBe('ready');
     const openapi = (await (await fetch(`${running.base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/result']);
+    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/events', '/v1/swaps/{id}/result']);
     const nowhere = await fetch(`${running.base}/v2/anything`);
     expect(nowhere.status).toBe(404);
     expect((await errorOf(nowhere)).message).toBe('There is no GET /v2/anything.');

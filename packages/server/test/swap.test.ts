@@ -102,4 +102,21 @@ describe.skipIf(skipRedis)('swaps through the service (HTTP -> Redis -> worker p
     expect((await sharp(png).metadata()).xmp?.toString('utf8')).toContain(DIGITAL_SOURCE_TYPE);
     console.log(`stalled job ${id}: completed by the survivor ${Date.now() - killedAt} ms after the kill (worker start included), attempts ${String(done.attempts)}`);
   });
+
+  it('streams the swap as server-sent events until it completes', async () => {
+    const created = await fetch(`${running.base}/v1/swaps`, as('alice', { method: 'POST', body: swapForm(hopper, astronaut, { faceIndex: '0' }) }));
+    const { id } = (await created.json()) as { id: string };
+    const stream = await fetch(`${running.base}/v1/swaps/${id}/events`, as('alice'));
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream');
+    const text = await stream.text(); // ends after the final status
+    const views = text.split('\n\n').filter((block) => block.startsWith('event: swap')).map((block) => JSON.parse(block.split('\ndata: ')[1]!) as { status: string; progress?: { stage: string } });
+    const statuses = views.map((view) => view.status);
+    console.log(`events of ${id}: ${views.map((view) => view.status + (view.progress ? `/${view.progress.stage}` : '')).join(' ')}`);
+    expect(statuses.at(-1)).toBe('completed');
+    expect(statuses.filter((status) => status === 'completed')).toHaveLength(1);
+    expect(views.some((view) => view.status === 'active' && view.progress?.stage === 'synthesize')).toBe(true);
+    const bob = await fetch(`${running.base}/v1/swaps/${id}/events`, as('bob'));
+    expect(bob.status).toBe(404);
+  });
 });

@@ -15,6 +15,7 @@ import { queueName } from '../queue/names.js';
 import { registerCancelSwap } from './cancel-swap.js';
 import { DEFAULT_LIMITS, type ServiceContext, type ServiceLimits, type SwapQueue } from './context.js';
 import { registerCreateSwap } from './create-swap.js';
+import { queueEventsPool, registerEvents } from './events.js';
 import { registerGetResult } from './get-result.js';
 import { registerGetSwap } from './get-swap.js';
 import { registerHealth } from './health.js';
@@ -88,6 +89,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   registerGetSwap(app, context);
   registerGetResult(app, context);
   registerCancelSwap(app, context);
+  const events = queueEventsPool(() => bullConnection(options.redis), queueName);
+  registerEvents(app, context, events.eventsOf);
 
   return {
     app,
@@ -96,6 +99,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     async close() {
       await app.close();
+      await events.close();
       await Promise.all([...queues.values()].map((queue) => queue.close()));
       redis.disconnect();
     },

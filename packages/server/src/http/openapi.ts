@@ -102,6 +102,13 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
         responses: { 200: { description: 'The PNG', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Not completed'), 410: errorResponse('Expired') },
       },
     },
+    '/v1/swaps/{id}/events': {
+      get: {
+        summary: 'Server-sent events: the swap as JSON (event: swap) at every change, until a final status',
+        parameters: [idParameter],
+        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: errorResponse('No such swap for this key') },
+      },
+    },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process answers' } } } },
     '/readyz': { get: { summary: 'Readiness: Redis answers', security: [], responses: { 200: { description: 'Ready' }, 503: errorResponse('Redis does not answer') } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
