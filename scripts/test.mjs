@@ -37,10 +37,13 @@ try {
 const missing = [];
 if (!existsSync(process.env.FSLSD_CHROMIUM ?? '/usr/bin/chromium') && !process.env.FSLSD_CHROMIUM) missing.push('chromium');
 if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
-const installed = installDebianPackages(missing, 'for the browser and video tests');
+// The service tests start Debian's redis-server on a free loopback port (never a mock).
+if (!existsSync(process.env.FSLSD_REDIS_SERVER ?? '/usr/bin/redis-server')) missing.push('redis-server');
+const installed = installDebianPackages(missing, 'for the browser, video and service tests');
 if (installed === 'failed') log(`could not install ${missing.join(' and ')}: those tests will be skipped.`);
 else if (installed === 'not-allowed') {
-  log(`${missing.join(' and ')} not found: the ${missing.map((m) => (m === 'ffmpeg' ? 'video' : 'browser')).join(' and ')} tests will be skipped (sudo apt-get install ${missing.join(' ')}).`);
+  const group = { ffmpeg: 'video', chromium: 'browser', 'redis-server': 'service' };
+  log(`${missing.join(' and ')} not found: the ${missing.map((m) => group[m]).join(' and ')} tests will be skipped (sudo apt-get install ${missing.join(' ')}).`);
 }
 log('type-checking sources and tests (pnpm -r typecheck)...');
 const typecheck = runPnpm(pnpm, ['-r', '--workspace-concurrency=1', 'typecheck'], { stdio: 'inherit' });
