@@ -7,7 +7,7 @@ const cliHasHashbang = readFileSync(new URL('./src/cli.ts', import.meta.url), 'u
 export default defineConfig([
   {
     // The library: ESM with type declarations (BullMQ and Fastify are Node services; no CJS build).
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', command: 'src/command.ts' },
     format: ['esm'],
     dts: true,
     clean: ['!cli.js', '!cli.js.map'],

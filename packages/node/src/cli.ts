@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Precision, FslsdError, type ProgressEvent, resolveLatentSplit } from '@fslsd/core';
 import { MODEL_CONTRACTS, MODEL_IDS, type ModelProto, checkModelContract, decodeModel } from '@fslsd/core/graph';
 import { MEGAFS_VARIANTS, importCheckpoints, modelSetFromDirectory, tinyModelsDirectory } from '@fslsd/models/node';
@@ -36,6 +37,9 @@ Commands:
   models import   Make a model set from PyTorch checkpoints (.pt/.pth), no Python needed
   dataset prepare Turn a folder of photos into a training dataset (aligned crops, landmarks,
                   masks, W+) with this front end, for the FSLSD trainer
+  serve           The swap service's HTTP API on Redis (needs @fslsd/server installed)
+  worker          A swap service worker: loads the networks once, runs queued swaps
+  api-key         Make an API key for the service (its hashed line goes in the keys file)
 
 Run "fslsd <command> --help" for a command's options.
 Without --models, fslsd uses the tiny reference set shipped in @fslsd/models: untrained
@@ -621,6 +625,36 @@ async function modelsCommand(args: string[]): Promise<number> {
   return failures ? 1 : 0;
 }
 
+/** The module @fslsd/server exports as `@fslsd/server/command`. */
+interface ServiceCommandModule {
+  runServiceCommand(argv: readonly string[], names: { program: string; keyCommand: string }): Promise<number>;
+}
+
+/**
+ * `fslsd serve | worker | api-key`: the commands of @fslsd/server, which this package does not
+ * depend on (it would bring Fastify, BullMQ and ioredis to every SDK user). It is looked up
+ * beside this package, then from the current folder's project.
+ */
+async function serviceCommand(command: string, rest: string[]): Promise<number> {
+  const specifier = '@fslsd/server/command';
+  let loaded: ServiceCommandModule | undefined;
+  for (const base of [import.meta.url, pathToFileURL(path.join(process.cwd(), 'package.json')).href]) {
+    try {
+      const resolved = createRequire(base).resolve(specifier);
+      loaded = (await import(pathToFileURL(resolved).href)) as ServiceCommandModule;
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    }
+  }
+  if (!loaded) {
+    throw new FslsdError('INVALID_ARGUMENT', `"fslsd ${command}" is part of the swap service, @fslsd/server, which is not installed here.`, {
+      fix: 'Install it beside @fslsd/node (npm install @fslsd/server) and run the command again from that project.',
+    });
+  }
+  return loaded.runServiceCommand([command, ...rest], { program: 'fslsd', keyCommand: 'api-key' });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -637,6 +671,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'video') return videoCommand(rest);
   if (command === 'models') return modelsCommand(rest);
   if (command === 'dataset') return datasetCommand(rest);
+  if (command === 'serve' || command === 'worker' || command === 'api-key') return serviceCommand(command, rest);
   throw new UsageError(`Unknown command "${command}".`, '');
 }
 

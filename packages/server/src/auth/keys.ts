@@ -61,7 +61,7 @@ export function loadKeys(file: string | undefined, environment: NodeJS.ProcessEn
     ring = parseKeys(environment.FSLSD_SERVER_KEYS ?? '', 'FSLSD_SERVER_KEYS');
   }
   if (ring.size === 0) {
-    throw new ServiceError('CONFIGURATION', 500, 'No API keys are configured, and the service does not run without them.', 'Make one with "fslsd-server key TENANT" and pass the file with --keys FILE, or set FSLSD_SERVER_KEYS.');
+    throw new ServiceError('CONFIGURATION', 500, 'No API keys are configured, and the service does not run without them.', 'Make one with "fslsd api-key TENANT --keys FILE" (or "fslsd-server key TENANT --keys FILE") and pass the file with --keys FILE, or set FSLSD_SERVER_KEYS.');
   }
   return ring;
 }
