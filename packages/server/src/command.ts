@@ -33,7 +33,9 @@ One machine: redis-server, one "${program} serve", one "${program} worker" (see 
   serve: `Usage: ${program} serve [--redis URL] [--port N] [--keys FILE] [options]
 
 Answers the HTTP API v1 (POST /v1/swaps, GET /v1/swaps/:id, GET /v1/swaps/:id/result,
-DELETE /v1/swaps/:id, /healthz, /readyz, /openapi.json). It runs no network: workers do.
+GET /v1/swaps/:id/events, DELETE /v1/swaps/:id, /healthz, /readyz, /metrics (Prometheus),
+/openapi.json). It runs no network: workers do. SIGTERM stops taking requests, finishes those
+in flight and exits.
 
 Options:
   --redis URL            Redis to queue in (default ${DEFAULT_REDIS})
@@ -44,6 +46,10 @@ Options:
   --max-upload-mb N      largest upload per file in MiB (default ${DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024})
   --max-megapixels N     largest image, width x height from its header (default ${DEFAULT_LIMITS.maxPixels / 1e6})
   --ttl SECONDS          how long inputs, results and jobs are kept (default ${DEFAULT_LIMITS.ttlSeconds})
+  --rate-limit N         requests per minute per API key on /v1, counted in Redis across every
+                         server (default ${DEFAULT_LIMITS.requestsPerMinute}); over it: 429 RATE_LIMITED with Retry-After
+  --quota N              swaps a tenant may have waiting or running at once (default ${DEFAULT_LIMITS.quota});
+                         over it: 429 QUOTA_EXCEEDED
   --quiet                no request log
   -h, --help             this text`,
   worker: `Usage: ${program} worker [--redis URL] [--concurrency K] [--models DIR|URL] [options]
@@ -63,6 +69,9 @@ Options:
   --lock-duration MS     how long a job's lock lasts unrenewed (default 30000); a worker that
                          dies holding a job frees it after this
   --stalled-interval MS  how often stalled jobs are looked for (default 30000)
+  --source-cache-ttl S   seconds an encoded source face stays in Redis, shared by every worker
+                         of this model set: a photo used for many targets is encoded once
+                         (default 86400; 0 turns the cache off)
   --quiet                no per-job lines
   -h, --help             this text`,
   [keyCommand]: `Usage: ${program} ${keyCommand} TENANT [--keys FILE]
@@ -119,7 +128,7 @@ function untilSignal(): Promise<string> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parse('serve', args, {
     redis: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, keys: { type: 'string' },
-    'max-upload-mb': { type: 'string' }, 'max-megapixels': { type: 'string' }, ttl: { type: 'string' }, quiet: { type: 'boolean' },
+    'max-upload-mb': { type: 'string' }, 'max-megapixels': { type: 'string' }, ttl: { type: 'string' }, 'rate-limit': { type: 'string' }, quota: { type: 'string' }, quiet: { type: 'boolean' },
   });
   if (values.help) return console.log(HELP.serve), 0;
   const port = positiveInteger('port', values.port, 8080, 0);
@@ -132,6 +141,8 @@ async function serve(args: string[]): Promise<number> {
       maxUploadBytes: Math.round(positiveNumber('max-upload-mb', values['max-upload-mb'], DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024) * 1024 * 1024),
       maxPixels: Math.round(positiveNumber('max-megapixels', values['max-megapixels'], DEFAULT_LIMITS.maxPixels / 1e6) * 1e6),
       ttlSeconds: positiveInteger('ttl', values.ttl, DEFAULT_LIMITS.ttlSeconds),
+      requestsPerMinute: positiveInteger('rate-limit', values['rate-limit'], DEFAULT_LIMITS.requestsPerMinute),
+      quota: positiveInteger('quota', values.quota, DEFAULT_LIMITS.quota),
     },
   });
   const address = await service.listen(port, (values.host as string | undefined) ?? '127.0.0.1');
@@ -144,7 +155,7 @@ async function serve(args: string[]): Promise<number> {
 async function worker(args: string[]): Promise<number> {
   const { values } = parse('worker', args, {
     redis: { type: 'string' }, concurrency: { type: 'string' }, models: { type: 'string' }, method: { type: 'string' }, device: { type: 'string' },
-    threads: { type: 'string' }, 'lock-duration': { type: 'string' }, 'stalled-interval': { type: 'string' }, quiet: { type: 'boolean' },
+    threads: { type: 'string' }, 'lock-duration': { type: 'string' }, 'stalled-interval': { type: 'string' }, 'source-cache-ttl': { type: 'string' }, quiet: { type: 'boolean' },
   });
   if (values.help) return console.log(HELP.worker), 0;
   const method = values.method as string | undefined;
@@ -161,6 +172,7 @@ async function worker(args: string[]): Promise<number> {
     ...(values.threads !== undefined ? { threads: positiveInteger('threads', values.threads, 1) } : {}),
     ...(values['lock-duration'] !== undefined ? { lockDuration: positiveInteger('lock-duration', values['lock-duration'], 30_000) } : {}),
     ...(values['stalled-interval'] !== undefined ? { stalledInterval: positiveInteger('stalled-interval', values['stalled-interval'], 30_000) } : {}),
+    ...(values['source-cache-ttl'] !== undefined ? { sourceCacheTtl: positiveInteger('source-cache-ttl', values['source-cache-ttl'], 86_400, 0) } : {}),
     onProgress: (event) => {
       if (event.kind === 'warning') process.stderr.write(`${program}: warning [${event.code}]: ${event.message}\n`);
     },

@@ -16,6 +16,9 @@ export type ServiceErrorCode =
   | 'INVALID_IMAGE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'NOT_CANCELLABLE'
+  | 'CANCELLED'
+  | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'RESULT_NOT_READY'
   | 'RESULT_EXPIRED'
   | 'INPUT_EXPIRED'
@@ -58,4 +61,17 @@ export class ServiceError extends Error {
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message, fix: this.fix } };
   }
+}
+
+/** A failed job's reason, typed: workers store FslsdErrors as JSON. */
+export function parseFailure(reason: string | undefined): ErrorInfo {
+  if (reason?.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(reason) as Partial<ErrorInfo>;
+      if (typeof parsed.code === 'string' && typeof parsed.message === 'string') return { code: parsed.code, message: parsed.message, fix: parsed.fix ?? 'Check the inputs and try again.' };
+    } catch {
+      // Not ours: fall through.
+    }
+  }
+  return { code: 'INTERNAL', message: 'The swap failed in a worker.', fix: 'Try again; if it keeps failing, the operator finds the reason in the worker log.' };
 }

@@ -9,7 +9,7 @@ import { packageDirectory } from '@fslsd/models/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SwapJobResult, queueName } from '../src/index.js';
-import { getResult, writeResultOnce } from '../src/queue/storage.js';
+import { getResult, markCancelled, writeResultOnce } from '../src/queue/storage.js';
 import { type RedisProcess, type RunningService, as, skipRedis, startRedis, startService, swapForm } from './harness.js';
 
 const photos = path.join(packageDirectory(), 'assets', 'photos');
@@ -162,14 +162,23 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     expect(again.status).toBe(200);
   });
 
-  it('writes a result once: a second write (a retried job) keeps the first bytes and description', async () => {
+  it('writes a result once: a second write (a retried job) keeps the first bytes and description; a cancelled swap gets none', async () => {
     const id = '11111111-2222-4333-8444-555555555555';
-    const info = (writtenBy: string): SwapJobResult => ({ contentType: 'image/png', width: 1, height: 1, bytes: 3, sha256: writtenBy, faces: 1, method: 'fslsd', models: 'tiny', writtenBy, writtenAt: 1, milliseconds: 1 });
-    const first = await writeResultOnce(redis.client, id, Buffer.from('one'), info('worker-a'), 60);
-    const second = await writeResultOnce(redis.client, id, Buffer.from('two'), info('worker-b'), 60);
-    expect(first).toMatchObject({ written: true, info: { writtenBy: 'worker-a' } });
-    expect(second).toMatchObject({ written: false, info: { writtenBy: 'worker-a' } });
+    const info = (writtenBy: string): SwapJobResult => ({ contentType: 'image/png', width: 1, height: 1, bytes: 3, sha256: writtenBy, faces: 1, method: 'fslsd', models: 'tiny', writtenBy, writtenAt: 1, milliseconds: 1, sourceFace: 'encoded' });
+    await redis.client.zadd(`fslsd:tenant:alice:open`, 1, id);
+    const first = await writeResultOnce(redis.client, id, 'alice', Buffer.from('one'), info('worker-a'), 60);
+    const second = await writeResultOnce(redis.client, id, 'alice', Buffer.from('two'), info('worker-b'), 60);
+    expect(first).toMatchObject({ outcome: 'written', info: { writtenBy: 'worker-a' } });
+    expect(second).toMatchObject({ outcome: 'exists', info: { writtenBy: 'worker-a' } });
     expect((await getResult(redis.client, id))?.toString()).toBe('one');
+    // Written: no longer counted against the tenant's quota. A completed swap cannot be cancelled.
+    expect(await redis.client.zscore('fslsd:tenant:alice:open', id)).toBeNull();
+    expect(await markCancelled(redis.client, id, 'alice')).toBe(false);
+    // Cancelled first: the write is refused and nothing is stored.
+    const other = '11111111-2222-4333-8444-666666666666';
+    expect(await markCancelled(redis.client, other, 'alice')).toBe(true);
+    expect(await writeResultOnce(redis.client, other, 'alice', Buffer.from('three'), info('worker-c'), 60)).toEqual({ outcome: 'cancelled' });
+    expect(await getResult(redis.client, other)).toBeNull();
   });
 
   it('serves /healthz, /readyz, /openapi.json and typed 404s', async () => {
@@ -179,7 +188,7 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     expect(((await ready.json()) as { status: string }).status).toBe('ready');
     const openapi = (await (await fetch(`${running.base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/events', '/v1/swaps/{id}/result']);
+    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/events', '/v1/swaps/{id}/result']);
     const nowhere = await fetch(`${running.base}/v2/anything`);
     expect(nowhere.status).toBe(404);
     expect((await errorOf(nowhere)).message).toBe('There is no GET /v2/anything.');

@@ -4,6 +4,7 @@
  * enforces byte limits while streaming (busboy), `inject()` for tests, and pino logs.
  */
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import { METHODS, type Method } from '@fslsd/core';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -19,6 +20,9 @@ import { queueEventsPool, registerEvents } from './events.js';
 import { registerGetResult } from './get-result.js';
 import { registerGetSwap } from './get-swap.js';
 import { registerHealth } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { hashKey } from '../auth/keys.js';
+import { presentedKey } from '../auth/authenticate.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 
 /** Options of {@link createService}. */
@@ -74,6 +78,21 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   await app.register(multipart, {
     limits: { fileSize: limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },
   });
+  // Per API key, in Redis (so every server behind a load balancer counts together), checked on
+  // arrival before the body is read. Requests without a valid key count per address.
+  await app.register(rateLimit, {
+    redis,
+    nameSpace: 'fslsd:rate:',
+    max: limits.requestsPerMinute,
+    timeWindow: 60_000,
+    skipOnError: true,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+    keyGenerator: (request) => {
+      const key = presentedKey(request);
+      return key !== undefined && options.keys.tenantOf(key) !== undefined ? `key:${hashKey(key)}` : `address:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, limit) => new ServiceError('RATE_LIMITED', 429, `This API key made more than ${limit.max} requests in a minute, its rate limit.`, `Wait ${Math.ceil(limit.ttl / 1000)} s (the Retry-After header) and send it again.`),
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = toServiceError(error, limits.maxUploadBytes);
     if (answer.code === 'INTERNAL' || answer.code === 'REDIS_UNAVAILABLE') request.log.error({ err: error }, 'request failed');
@@ -85,6 +104,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   app.get('/openapi.json', async () => OPENAPI_DOCUMENT);
   registerHealth(app, context);
+  registerMetrics(app, context);
   registerCreateSwap(app, context);
   registerGetSwap(app, context);
   registerGetResult(app, context);

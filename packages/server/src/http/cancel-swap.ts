@@ -1,9 +1,14 @@
-/** `DELETE /v1/swaps/:id`: cancels a swap that no worker has started. */
+/**
+ * `DELETE /v1/swaps/:id`: cancels a swap that has not finished. A waiting swap is removed from
+ * the queue; an active one is aborted by the worker running it (its id is published on
+ * {@link CANCEL_CHANNEL}). Cancelling and writing the result exclude each other in Redis
+ * (storage.ts), so a swap ends either cancelled with no result, or completed.
+ */
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../auth/authenticate.js';
 import { ServiceError } from '../errors.js';
-import { redisKeys } from '../queue/names.js';
-import { deleteInputs } from '../queue/storage.js';
+import { CANCEL_CHANNEL } from '../queue/names.js';
+import { deleteInputs, markCancelled } from '../queue/storage.js';
 import type { ServiceContext } from './context.js';
 import { ownedRecord, viewOf } from './swap-view.js';
 
@@ -14,18 +19,22 @@ export function registerCancelSwap(app: FastifyInstance, context: ServiceContext
     const record = await ownedRecord(context, id, tenant);
     const view = await viewOf(context, id, record);
     if (view.status === 'cancelled') return view;
-    const notCancellable = (status: string) => new ServiceError('NOT_CANCELLABLE', 409, `Swap ${id} is ${status}; only a waiting swap can be cancelled.`, status === 'active' ? 'Wait for it to finish (GET /v1/swaps/:id), then discard the result.' : 'Nothing to cancel.');
-    if (view.status !== 'waiting') throw notCancellable(view.status);
+    if (view.status !== 'waiting' && view.status !== 'active') {
+      throw new ServiceError('NOT_CANCELLABLE', 409, `Swap ${id} is ${view.status}; only a waiting or active swap can be cancelled.`, view.status === 'completed' ? 'Nothing to cancel; discard the result if you do not want it.' : 'Nothing to cancel.');
+    }
+    // Marked first: a worker that picks the job up from now on fails it as CANCELLED at once.
+    if (!(await markCancelled(context.redis, id, tenant))) {
+      throw new ServiceError('NOT_CANCELLABLE', 409, `Swap ${id} completed before it could be cancelled.`, 'Nothing to cancel; discard the result if you do not want it.');
+    }
     const job = await context.queues.get(record.method)?.getJob(id);
     try {
-      // remove() refuses a job a worker holds the lock of: it was picked up just now.
+      // Refused for a job a worker holds the lock of: that worker is told below.
       await job?.remove();
     } catch {
-      throw notCancellable('active');
+      // Active: the publish below reaches it.
     }
-    const cancelledAt = Date.now();
-    await context.redis.hset(redisKeys.record(id), 'cancelledAt', String(cancelledAt));
+    await context.redis.publish(CANCEL_CHANNEL, id);
     await deleteInputs(context.redis, id);
-    return { ...view, status: 'cancelled' as const };
+    return viewOf(context, id, { ...record, cancelledAt: Date.now() });
   });
 }

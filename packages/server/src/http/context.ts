@@ -13,9 +13,13 @@ export interface ServiceLimits {
   readonly maxPixels?: number;
   /** How long inputs, results, jobs and idempotency keys are kept, in seconds. Default 86400. */
   readonly ttlSeconds?: number;
+  /** Requests per minute one API key may make to /v1 (counted in Redis, for every server). Default 600. */
+  readonly requestsPerMinute?: number;
+  /** Swaps a tenant may have unfinished (waiting or active) at once. Default 100. */
+  readonly quota?: number;
 }
 
-export const DEFAULT_LIMITS: Required<ServiceLimits> = { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, ttlSeconds: 86_400 };
+export const DEFAULT_LIMITS: Required<ServiceLimits> = { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, ttlSeconds: 86_400, requestsPerMinute: 600, quota: 100 };
 
 export type SwapQueue = Queue<SwapJobData, SwapJobResult>;
 

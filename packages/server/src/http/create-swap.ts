@@ -11,7 +11,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { ServiceError } from '../errors.js';
 import { JOB_VERSION, type SwapJobData, type SwapRequestOptions } from '../queue/contract.js';
 import { redisKeys } from '../queue/names.js';
-import { putInputs } from '../queue/storage.js';
+import { claimQuota, putInputs, releaseQuota } from '../queue/storage.js';
 import type { ServiceContext } from './context.js';
 import { checkImage } from './image-check.js';
 import { viewOf } from './swap-view.js';
@@ -98,6 +98,28 @@ async function readParts(request: FastifyRequest): Promise<{ readonly files: Map
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
+/**
+ * Drops from `tenant`'s open set the swaps that are finished for good by a path that did not
+ * remove them (a job that expired, or failed when no worker saw it: a stalled job given up).
+ * Runs only when the quota is full, so its cost (one lookup per open swap) is rare.
+ * @returns how many were dropped.
+ */
+async function pruneOpen(context: ServiceContext, tenant: string): Promise<number> {
+  // Claims younger than a minute may be POSTs still queueing their job: never dropped.
+  const ids = await context.redis.zrangebyscore(redisKeys.open(tenant), '-inf', String(Date.now() - 60_000));
+  let dropped = 0;
+  for (const id of ids) {
+    const fields = await context.redis.hgetall(redisKeys.record(id));
+    const method = fields.method as Method | undefined;
+    const job = method ? await context.queues.get(method)?.getJob(id) : undefined;
+    const state = job ? await job.getState() : 'unknown';
+    if (!method || fields.cancelledAt || !job || state === 'completed' || state === 'failed' || state === 'unknown') {
+      dropped += await context.redis.zrem(redisKeys.open(tenant), id);
+    }
+  }
+  return dropped;
+}
+
 /** Registers `POST /v1/swaps`. */
 export function registerCreateSwap(app: FastifyInstance, context: ServiceContext): void {
   app.post('/v1/swaps', async (request, reply) => {
@@ -136,7 +158,13 @@ export function registerCreateSwap(app: FastifyInstance, context: ServiceContext
         throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was used for a different request.', 'Use a new key for a new request; a retry must send the same files and fields.');
       }
     }
+    let claimed = false;
     try {
+      claimed = await claimQuota(context.redis, tenant, id, context.limits.quota, ttl);
+      if (!claimed && (await pruneOpen(context, tenant)) > 0) claimed = await claimQuota(context.redis, tenant, id, context.limits.quota, ttl);
+      if (!claimed) {
+        throw new ServiceError('QUOTA_EXCEEDED', 429, `This API key's tenant has ${context.limits.quota} swaps waiting or running, its quota.`, 'Wait for some to finish (GET /v1/swaps/:id), or cancel some (DELETE), then send it again.');
+      }
       const createdAt = Date.now();
       await putInputs(context.redis, id, source, target, ttl);
       await context.redis.multi().hset(redisKeys.record(id), { tenant, method, createdAt: String(createdAt) }).expire(redisKeys.record(id), ttl).exec();
@@ -152,6 +180,7 @@ export function registerCreateSwap(app: FastifyInstance, context: ServiceContext
       return reply.code(202).header('location', `/v1/swaps/${id}`).send(await viewOf(context, id, { tenant, method, createdAt }));
     } catch (error) {
       if (idempotencyRedisKey) await context.redis.del(idempotencyRedisKey).catch(() => undefined);
+      if (claimed) await releaseQuota(context.redis, tenant, id).catch(() => undefined);
       throw error;
     }
   });

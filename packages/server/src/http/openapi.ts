@@ -22,7 +22,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
   components: {
-    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fslsd-server key TENANT); X-API-Key is accepted too.' } },
+    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (fslsd api-key TENANT); X-API-Key is accepted too.' } },
     schemas: {
       Error: {
         type: 'object',
@@ -38,12 +38,15 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           method: { enum: ['fslsd', 'megafs'] },
           createdAt: { type: 'string', format: 'date-time' },
           attempts: { type: 'integer' },
+          startedAt: { type: 'string', format: 'date-time', description: 'When a worker (last) started it.' },
+          finishedAt: { type: 'string', format: 'date-time' },
           progress: { type: 'object', properties: { stage: { type: 'string' }, stagesDone: { type: 'integer' } } },
           result: {
             type: 'object',
             properties: {
               url: { type: 'string' }, contentType: { const: 'image/png' }, width: { type: 'integer' }, height: { type: 'integer' }, bytes: { type: 'integer' },
               sha256: { type: 'string' }, faces: { type: 'integer' }, method: { type: 'string' }, models: { type: 'string' }, writtenBy: { type: 'string' }, writtenAt: { type: 'integer' }, milliseconds: { type: 'number' },
+              sourceFace: { enum: ['encoded', 'cache'], description: 'cache: the source face was read from the fleet-wide cache (same photo, face index and model set)' },
             },
           },
           error: { $ref: '#/components/schemas/Error/properties/error' },
@@ -88,12 +91,13 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           413: errorResponse('An upload is over the byte or pixel limit'),
           415: errorResponse('Not multipart, or an upload is not a raster image (SVG, PDF, …)'),
           422: errorResponse('A malformed image, or an Idempotency-Key reused for another request'),
+          429: errorResponse('RATE_LIMITED (requests per minute of this key; Retry-After says when) or QUOTA_EXCEEDED (this tenant has its quota of swaps waiting or running)'),
         },
       },
     },
     '/v1/swaps/{id}': {
       get: { summary: 'Status, progress, result or error', parameters: [idParameter], responses: { 200: { description: 'The swap', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 401: errorResponse('No valid API key'), 404: errorResponse('No such swap for this key') } },
-      delete: { summary: 'Cancel a waiting swap', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Not waiting any more') } },
+      delete: { summary: 'Cancel a waiting or active swap (an active one is aborted by its worker; it never gets a result)', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Already completed or failed') } },
     },
     '/v1/swaps/{id}/result': {
       get: {
@@ -111,6 +115,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
     },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process answers' } } } },
     '/readyz': { get: { summary: 'Readiness: Redis answers', security: [], responses: { 200: { description: 'Ready' }, 503: errorResponse('Redis does not answer') } } },
+    '/metrics': { get: { summary: 'Prometheus metrics: queue depth per method and state, swap duration histograms (wait, run, total), failures by code, requests', security: [], responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
   },
 };

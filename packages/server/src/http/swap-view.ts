@@ -1,6 +1,6 @@
 /** A swap as the API shows it, built from its record, its BullMQ job and its result in Redis. */
 import { METHODS, type Method } from '@fslsd/core';
-import { type ErrorInfo, ServiceError } from '../errors.js';
+import { type ErrorInfo, ServiceError, parseFailure } from '../errors.js';
 import type { SwapJobResult, SwapProgress } from '../queue/contract.js';
 import { redisKeys } from '../queue/names.js';
 import { getResultInfo } from '../queue/storage.js';
@@ -18,6 +18,10 @@ export interface SwapView {
   readonly createdAt: string;
   /** Attempts started so far (a retry after a worker died counts). */
   readonly attempts: number;
+  /** ISO 8601: when a worker (last) started it; the queue wait is `startedAt - createdAt`. */
+  readonly startedAt?: string;
+  /** ISO 8601: when it completed or failed. */
+  readonly finishedAt?: string;
   /** While active: the stage the worker is in. */
   readonly progress?: SwapProgress;
   /** When completed: the PNG's description and where to get it. */
@@ -51,35 +55,26 @@ export async function ownedRecord(context: ServiceContext, id: string, tenant: s
   return { tenant, method, createdAt: Number(fields.createdAt), ...(fields.cancelledAt ? { cancelledAt: Number(fields.cancelledAt) } : {}) };
 }
 
-/** A failed job's reason, typed: workers store FslsdErrors as JSON. */
-export function parseFailure(reason: string | undefined): ErrorInfo {
-  if (reason?.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(reason) as Partial<ErrorInfo>;
-      if (typeof parsed.code === 'string' && typeof parsed.message === 'string') return { code: parsed.code, message: parsed.message, fix: parsed.fix ?? 'Check the inputs and try again.' };
-    } catch {
-      // Not ours: fall through.
-    }
-  }
-  return { code: 'INTERNAL', message: 'The swap failed in a worker.', fix: 'Try again; if it keeps failing, the operator finds the reason in the worker log.' };
-}
-
 /** The view of swap `id`. */
 export async function viewOf(context: ServiceContext, id: string, record: SwapRecord): Promise<SwapView> {
   const base = { id, method: record.method, createdAt: new Date(record.createdAt).toISOString() };
   const info = await getResultInfo(context.redis, id);
   const job = await context.queues.get(record.method)?.getJob(id);
   const attempts = job?.attemptsStarted ?? job?.attemptsMade ?? 0;
-  if (info) return { ...base, status: 'completed', attempts, result: { ...info, url: `/v1/swaps/${id}/result` } };
-  if (record.cancelledAt !== undefined) return { ...base, status: 'cancelled', attempts };
+  const times = {
+    ...(job?.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
+    ...(job?.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : info ? { finishedAt: new Date(info.writtenAt).toISOString() } : {}),
+  };
+  if (info) return { ...base, status: 'completed', attempts, ...times, result: { ...info, url: `/v1/swaps/${id}/result` } };
+  if (record.cancelledAt !== undefined) return { ...base, status: 'cancelled', attempts, ...times };
   if (!job) return { ...base, status: 'expired', attempts };
   const state = await job.getState();
-  if (state === 'failed') return { ...base, status: 'failed', attempts, error: parseFailure(job.failedReason) };
+  if (state === 'failed') return { ...base, status: 'failed', attempts, ...times, error: parseFailure(job.failedReason) };
   if (state === 'active') {
     const progress = typeof job.progress === 'object' && job.progress !== null && 'stage' in job.progress ? (job.progress as unknown as SwapProgress) : undefined;
-    return { ...base, status: 'active', attempts, ...(progress ? { progress } : {}) };
+    return { ...base, status: 'active', attempts, ...times, ...(progress ? { progress } : {}) };
   }
   // A completed job whose result info has expired is gone for the client.
-  if (state === 'completed') return { ...base, status: 'expired', attempts };
-  return { ...base, status: 'waiting', attempts };
+  if (state === 'completed') return { ...base, status: 'expired', attempts, ...times };
+  return { ...base, status: 'waiting', attempts, ...times };
 }

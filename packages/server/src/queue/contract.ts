@@ -58,6 +58,11 @@ export interface SwapJobResult {
   readonly writtenAt: number;
   /** Milliseconds of the swap itself. */
   readonly milliseconds: number;
+  /**
+   * `cache`: the source face was encoded earlier (by any worker, for any job with the same
+   * source photo, face index and model set) and read from Redis; `encoded`: this job encoded it.
+   */
+  readonly sourceFace: 'encoded' | 'cache';
 }
 
 /** The progress a worker reports while it swaps. */

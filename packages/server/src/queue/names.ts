@@ -22,4 +22,15 @@ export const redisKeys = {
   resultInfo: (id: string) => `fslsd:swap:${id}:result-info`,
   /** An Idempotency-Key of a tenant -> the job it created (the key itself is stored hashed). */
   idempotency: (tenant: string, key: string) => `fslsd:idempotency:${tenant}:${createHash('sha256').update(key, 'utf8').digest('hex')}`,
+  /** Sorted set: the ids of a tenant's swaps not yet finished, by claim time (its quota counts them). */
+  open: (tenant: string) => `fslsd:tenant:${tenant}:open`,
+  /** An encoded source face (SourceFace JSON) by model set, photo digest and face index. */
+  sourceFace: (models: string, digest: string, faceIndex: number) => `fslsd:source-face:${models}:${digest}:${faceIndex}`,
+  /** Hash: the fleet's swap durations as histogram buckets, per method (workers write, /metrics reads). */
+  durations: (method: Method) => `fslsd:metrics:durations:${method}`,
+  /** Hash: `<method>:<code>` -> swaps that failed for good with that error code. */
+  failures: 'fslsd:metrics:failures',
 } as const;
+
+/** Pub/sub channel: the id of a swap cancelled while a worker may be running it. */
+export const CANCEL_CHANNEL = 'fslsd:cancel';

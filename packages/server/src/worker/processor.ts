@@ -1,8 +1,14 @@
 /**
  * The BullMQ processor: one swap job -> the labelled PNG in Redis, written once.
  *
- *   inputs (Redis) -> FaceSwapper.swap (progress -> job.updateProgress) -> PNG + XMP label
- *   -> SET NX result (a retry of a job whose result exists returns that result, computes nothing)
+ *   inputs (Redis) -> source face (Redis cache by content hash, or encodeSource once)
+ *   -> FaceSwapper.swap (progress -> job.updateProgress) -> PNG + XMP label
+ *   -> SET NX result (a retry of a job whose result exists returns that result, computes nothing;
+ *      a cancelled swap writes nothing)
+ *
+ * Cancelling: DELETE marks the swap cancelled and publishes its id; the worker running it aborts
+ * the swap through the job's AbortSignal (BullMQ's cancelJob), and a cancelled swap fails at
+ * once with CANCELLED wherever it is picked up.
  *
  * Errors: a bad input (no face, an undecodable image, a bad option) fails the job at once
  * (UnrecoverableError); anything else is retried by BullMQ. The reason is stored as the typed
@@ -16,8 +22,9 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ErrorInfo } from '../errors.js';
 import { JOB_VERSION, type SwapJobData, type SwapJobResult, type SwapProgress, type SwapRequestOptions } from '../queue/contract.js';
-import { deleteInputs, getInput, getResultInfo, writeResultOnce } from '../queue/storage.js';
+import { deleteInputs, getInput, getResultInfo, isCancelled, recordDuration, writeResultOnce } from '../queue/storage.js';
 import { encodeLabelledPng } from './encode-result.js';
+import type { SourceFaceCache } from './source-cache.js';
 
 /** SDK errors that another attempt cannot fix: the job fails at once. */
 const INPUT_ERRORS: ReadonlySet<FslsdErrorCode> = new Set(['INVALID_ARGUMENT', 'INVALID_IMAGE', 'INVALID_LANDMARKS', 'INVALID_MASK', 'NO_FACE', 'INVALID_SPLIT', 'INCOMPATIBLE_SOURCE']);
@@ -33,24 +40,28 @@ function messageOf(error: FslsdError): string {
   return error.fix && error.message.endsWith(error.fix) ? error.message.slice(0, -error.fix.length).trim() : error.message;
 }
 
-/** The request's options as FaceSwapper.swap takes them. */
+/** The request's options as FaceSwapper.swap takes them with an encoded source face. */
 export function toSwapOptions(options: SwapRequestOptions): SwapOptions {
-  const { sourceFaceIndex, ...rest } = options;
-  return { ...rest, ...(sourceFaceIndex !== undefined ? { source: { faceIndex: sourceFaceIndex } } : {}) };
+  const { sourceFaceIndex: _sourceFaceIndex, ...rest } = options;
+  return rest;
 }
+
+const cancelled = (id: string) => failure({ code: 'CANCELLED', message: `Swap ${id} was cancelled.`, fix: 'Nothing to do; submit it again to swap.' }, false);
 
 /** What the processor needs. */
 export interface ProcessorDependencies {
   /** Loaded once per worker process; shared by its concurrent jobs. */
   readonly swapper: FaceSwapper;
   readonly redis: Redis;
+  /** Encoded source faces by content hash, shared by the fleet. */
+  readonly sourceCache: SourceFaceCache;
   /** Recorded in each result it writes; default `host:pid`. */
   readonly workerName?: string;
 }
 
 /** The processor function of a swap worker. */
 export function createSwapProcessor(dependencies: ProcessorDependencies): (job: Job<SwapJobData, SwapJobResult>, token?: string, signal?: AbortSignal) => Promise<SwapJobResult> {
-  const { swapper, redis } = dependencies;
+  const { swapper, redis, sourceCache } = dependencies;
   const workerName = dependencies.workerName ?? `${hostname()}:${process.pid}`;
   return async (job, _token, signal) => {
     const id = job.id;
@@ -61,6 +72,7 @@ export function createSwapProcessor(dependencies: ProcessorDependencies): (job: 
     // Written by an earlier attempt (this job stalled after writing): that result stands.
     const existing = await getResultInfo(redis, id);
     if (existing) return existing;
+    if (await isCancelled(redis, id)) throw cancelled(id);
 
     const report = (progress: SwapProgress) => job.updateProgress(progress as unknown as object).catch(() => undefined);
     await report({ stage: 'reading-inputs', stagesDone: 0 });
@@ -80,9 +92,15 @@ export function createSwapProcessor(dependencies: ProcessorDependencies): (job: 
     };
     const started = performance.now();
     let swapped;
+    let sourceFace: SwapJobResult['sourceFace'];
     try {
-      swapped = await swapper.swap(source, target, { ...toSwapOptions(data.options), onProgress, ...(signal ? { signal } : {}) });
+      const faceIndex = data.options.sourceFaceIndex ?? 0;
+      const encodeSource = () => swapper.encodeSource(source, { faceIndex, onProgress, ...(signal ? { signal } : {}) });
+      const resolved = await sourceCache.resolve(swapper.models, source, faceIndex, encodeSource, signal);
+      sourceFace = resolved.origin;
+      swapped = await swapper.swap(resolved.face, target, { ...toSwapOptions(data.options), onProgress, ...(signal ? { signal } : {}) });
     } catch (error) {
+      if (signal?.aborted && (await isCancelled(redis, id))) throw cancelled(id);
       if (error instanceof FslsdError) {
         throw failure({ code: error.code, message: messageOf(error), fix: error.fix ?? 'Check the inputs.' }, !INPUT_ERRORS.has(error.code));
       }
@@ -103,9 +121,20 @@ export function createSwapProcessor(dependencies: ProcessorDependencies): (job: 
       writtenBy: workerName,
       writtenAt: Date.now(),
       milliseconds,
+      sourceFace,
     };
-    const written = await writeResultOnce(redis, id, png, info, data.ttlSeconds);
+    const written = await writeResultOnce(redis, id, data.tenant, png, info, data.ttlSeconds);
     await deleteInputs(redis, id);
+    if (written.outcome === 'cancelled') throw cancelled(id);
+    if (written.outcome === 'written') {
+      const now = Date.now();
+      const waited = Math.max(0, (job.processedOn ?? now) - job.timestamp) / 1000;
+      await Promise.all([
+        recordDuration(redis, data.method, 'wait', waited),
+        recordDuration(redis, data.method, 'run', milliseconds / 1000),
+        recordDuration(redis, data.method, 'total', Math.max(0, now - job.timestamp) / 1000),
+      ]).catch(() => undefined);
+    }
     return written.info;
   };
 }

@@ -7,10 +7,13 @@ import { hostname } from 'node:os';
 import { type Device, type FaceSwapper, type FaceSwapperOptions, type Method, type ProgressEvent, createFaceSwapper } from '@fslsd/node';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { parseFailure } from '../errors.js';
 import { bullConnection, createRedis } from '../queue/connection.js';
 import type { SwapJobData, SwapJobResult } from '../queue/contract.js';
-import { queueName } from '../queue/names.js';
+import { CANCEL_CHANNEL, queueName } from '../queue/names.js';
+import { recordFailure, releaseQuota } from '../queue/storage.js';
 import { createSwapProcessor } from './processor.js';
+import { createSourceFaceCache } from './source-cache.js';
 
 /** Options of {@link startWorker}. */
 export interface SwapWorkerOptions {
@@ -29,6 +32,11 @@ export interface SwapWorkerOptions {
   readonly lockDuration?: number;
   /** Milliseconds between checks for stalled jobs (BullMQ `stalledInterval`, default 30000). */
   readonly stalledInterval?: number;
+  /**
+   * Seconds an encoded source face stays in Redis for other jobs (and workers) with the same
+   * source photo. Default 86400; 0 turns the cache off.
+   */
+  readonly sourceCacheTtl?: number;
   /** Loading progress and warnings (the tiny set's, a device fallback). */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Each job's outcome, for logs. */
@@ -62,36 +70,57 @@ export async function startWorker(options: SwapWorkerOptions): Promise<SwapWorke
   });
   const name = `${hostname()}:${process.pid}`;
   let redis: Redis | undefined;
+  let subscriber: Redis | undefined;
   let worker: Worker<SwapJobData, SwapJobResult> | undefined;
   try {
     redis = createRedis(options.redis, 'worker');
-    worker = new Worker<SwapJobData, SwapJobResult>(queueName(swapper.method), createSwapProcessor({ swapper, redis, workerName: name }), {
+    const sourceCache = createSourceFaceCache({ redis, ttlSeconds: options.sourceCacheTtl ?? 86_400 });
+    worker = new Worker<SwapJobData, SwapJobResult>(queueName(swapper.method), createSwapProcessor({ swapper, redis, sourceCache, workerName: name }), {
       connection: bullConnection(options.redis),
       concurrency: options.concurrency ?? 1,
       ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
       ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
     });
     worker.on('completed', (job, result) => options.onJob?.({ kind: 'completed', id: job.id ?? '', result }));
+    const commands = redis;
     worker.on('failed', (job, error) => {
-      if (job) options.onJob?.({ kind: 'failed', id: job.id ?? '', reason: error.message, willRetry: job.attemptsMade < (job.opts.attempts ?? 1) && error.name !== 'UnrecoverableError' });
+      if (!job) return;
+      const willRetry = job.attemptsMade < (job.opts.attempts ?? 1) && error.name !== 'UnrecoverableError';
+      if (!willRetry && job.id) {
+        // Failed for good: it no longer counts against the tenant's quota; the fleet counts it.
+        void releaseQuota(commands, job.data.tenant, job.id).catch(() => undefined);
+        void recordFailure(commands, job.data.method, parseFailure(error.message).code).catch(() => undefined);
+      }
+      options.onJob?.({ kind: 'failed', id: job.id ?? '', reason: error.message, willRetry });
     });
     // Connection errors are retried by BullMQ; without a listener Node would throw them.
     worker.on('error', () => undefined);
     await worker.waitUntilReady();
+    // DELETE of an active swap publishes its id: the worker running it aborts it (the others
+    // hold no such job: cancelJob answers false).
+    subscriber = createRedis(options.redis, 'worker');
+    const serving = worker;
+    subscriber.on('message', (_channel: string, id: string) => {
+      serving.cancelJob(id, 'cancelled');
+    });
+    await subscriber.subscribe(CANCEL_CHANNEL);
   } catch (error) {
     await worker?.close().catch(() => undefined);
     redis?.disconnect();
+    subscriber?.disconnect();
     await swapper.dispose();
     throw error;
   }
   const running = worker;
   const connection = redis;
+  const listener = subscriber;
   return {
     method: swapper.method,
     models: swapper.models,
     name,
     async close() {
       await running.close();
+      listener.disconnect();
       connection.disconnect();
       await swapper.dispose();
     },
