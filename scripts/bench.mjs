@@ -2,17 +2,18 @@
 // `pnpm bench`: every benchmark, one after the other, from a fresh clone: install + build when
 // needed, Debian's packages when missing (as root with apt; FSLSD_NO_INSTALL=1 turns it off),
 // then the swap benchmark (full-size graphs, PyTorch baseline), the face front end (OpenCV
-// baseline) and video. Each prints its table and writes its JSON under benchmarks/; the swap
-// benchmark also rewrites its section of BENCHMARKS.md. Not tests: medians and ratios of one run.
+// baseline), video and the swap service under load (redis-server). Each prints its table and
+// writes its JSON under benchmarks/; some also rewrite their section of BENCHMARKS.md (swap,
+// import, serve). Not tests: medians and ratios of one run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureInstall, installDebianPackages, log } from './ensure-install.mjs';
 
-const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'browser-import.mjs', 'front-end.mjs', 'video.mjs'];
+const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'browser-import.mjs', 'front-end.mjs', 'video.mjs', 'serve.mjs'];
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`Usage: pnpm bench [--only swap|megafs|import|browser-import|front-end|video] [options of that benchmark]
+  console.log(`Usage: pnpm bench [--only swap|megafs|import|browser-import|front-end|video|serve] [options of that benchmark]
 
 Runs scripts/bench/*.mjs (each has --help):
   swap       the FULL-size networks (random weights, exported into .bench/ on first use) on the
@@ -28,9 +29,13 @@ Runs scripts/bench/*.mjs (each has --help):
              set over HTTP: import, load and swap times, renderer peak, second visits from OPFS
   front-end  align + mask + paste-back on a 1920x1080 frame, beside OpenCV
   video      end-to-end vs inference-only fps, jitter with and without smoothing
+  serve      the swap service (fslsd-server serve + BullMQ workers on its own redis-server,
+             tiny set): throughput and p50/p95 latency for N concurrent clients with 1 and 2
+             workers, queue wait under a burst, ratios; writes benchmarks/serve.json and the
+             serve section of BENCHMARKS.md
 
-Needs Debian's python3-torch, python3-onnx, libopenblas0-pthread, python3-opencv and ffmpeg;
-installs them when run as root with apt-get (FSLSD_NO_INSTALL=1 skips that).`);
+Needs Debian's python3-torch, python3-onnx, libopenblas0-pthread, python3-opencv, ffmpeg and
+redis-server; installs them when run as root with apt-get (FSLSD_NO_INSTALL=1 skips that).`);
   process.exit(0);
 }
 const onlyIndex = args.indexOf('--only');
@@ -48,7 +53,8 @@ try {
   process.exit(1);
 }
 
-// Debian packages: the exporter and PyTorch baseline (torch, onnx, OpenBLAS), OpenCV, ffmpeg.
+// Debian packages: the exporter and PyTorch baseline (torch, onnx, OpenBLAS), OpenCV, ffmpeg,
+// and redis-server for the swap service.
 const python = '/usr/bin/python3';
 const pythonHas = (modules) => spawnSync(python, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
 const missing = [];
@@ -56,6 +62,7 @@ if (!pythonHas('torch, onnx, numpy, PIL')) missing.push('python3-torch', 'python
 if (!existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3') && process.arch === 'x64') missing.push('libopenblas0-pthread');
 if (!pythonHas('cv2')) missing.push('python3-opencv');
 if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
+if (spawnSync('/usr/bin/redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) missing.push('redis-server');
 const installed = installDebianPackages(missing, 'for the benchmarks');
 if (installed === 'failed') log(`could not install ${missing.join(', ')}; the benchmarks that need them will fail.`);
 else if (installed === 'not-allowed') log(`missing ${missing.join(', ')}: sudo apt-get install ${missing.join(' ')}`);
