@@ -9,18 +9,21 @@
  * - N concurrent clients (fetch + FormData in this process), each looping POST /v1/swaps ->
  *   wait for a final status (the server-sent events of /events, or polling) -> GET the result,
  *   until a fixed number of jobs is done: throughput, p50/p95 end-to-end latency;
- * - a burst of jobs posted at once: queue wait (BullMQ's job.timestamp to processedOn)
- *   p50/p95/max, and how long the burst took;
+ * - a burst of jobs posted at once: queue wait (the swap's createdAt, when the POST stored it,
+ *   to startedAt, when a worker took it) p50/p95/max, and how long the burst took;
  * - the ratios of each configuration to the first.
  *
  * Every result must be a PNG (signature checked); failed jobs are counted and reported.
  * Writes benchmarks/serve.json and rewrites the serve section of BENCHMARKS.md.
  *
+ * Each job's source photo is made distinct by default (a JPEG comment with the job's number, the
+ * same pixels), so that the workers' source-face cache finds nothing and every job encodes its
+ * source as a new client's would; --sources same measures the cache instead.
+ *
  *   node scripts/bench/serve.mjs [--jobs N] [--clients 1,4,8] [--burst N] [--workers 1x2,2x1] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1x2,2x1' },
     warmup: { type: 'string', default: '1' },
     poll: { type: 'string' },
+    sources: { type: 'string', default: 'distinct' },
     'redis-server': { type: 'string', default: process.env.FSLSD_REDIS_SERVER ?? '/usr/bin/redis-server' },
     out: { type: 'string' },
     note: { type: 'string' },
@@ -57,14 +61,18 @@ processes of each configuration, started from packages/server/dist/cli.js (pnpm 
                     2 intra-op threads, then two with 1 thread each); ratios are to the first
   --warmup N        unmeasured jobs per worker after the workers start (default 1)
   --poll MS         wait by polling GET /v1/swaps/:id every MS ms instead of the /events stream
+  --sources distinct|same  distinct (default): every job's source photo differs by a JPEG
+                    comment (same pixels), so the workers' source-face cache never hits and each
+                    job encodes its source; same: one photo for all, encoded once and then cached
   --redis-server P  the redis-server binary (default $FSLSD_REDIS_SERVER or /usr/bin/redis-server)
   --out FILE        the JSON (default benchmarks/serve.json)
   --note TEXT       a sentence about the run's conditions, added to BENCHMARKS.md
   --no-write        print only; leave benchmarks/serve.json and BENCHMARKS.md alone
 
+The service runs with --rate-limit and --quota far above the load, so that they never answer 429.
 Throughput counts completed jobs over the scenario's wall time; latencies are nearest-rank
-percentiles of the completed jobs; queue wait and service time are BullMQ's job timestamps
-(timestamp -> processedOn -> finishedOn of the last attempt).`);
+percentiles of the completed jobs (service time too); queue wait is the swap's startedAt - createdAt and service
+time finishedAt - startedAt, as GET /v1/swaps/:id shows them (of the last attempt).`);
   process.exit(0);
 }
 
@@ -89,6 +97,11 @@ const configurations = values.workers.split(',').map((part) => {
   }
   return { workers: Number(match[1]), threads: Number(match[2]) };
 });
+if (values.sources !== 'distinct' && values.sources !== 'same') {
+  console.error(`--sources takes distinct or same, got "${values.sources}"`);
+  process.exit(2);
+}
+const distinctSources = values.sources === 'distinct';
 const out = values.out ?? path.join(root, 'benchmarks', 'serve.json');
 
 const CLI = path.join(root, 'packages/server/dist/cli.js');
@@ -101,15 +114,28 @@ if (spawnSync(REDIS_SERVER, ['--version'], { stdio: 'ignore' }).status !== 0) {
   console.error(`${REDIS_SERVER} does not run: apt-get install redis-server (or --redis-server PATH)`);
   process.exit(1);
 }
-// bullmq as @fslsd/server resolves it: the bench reads the jobs' timestamps with its Queue.
-const { Queue } = createRequire(path.join(root, 'packages/server/package.json'))('bullmq');
-const QUEUE = 'fslsd-swap-fslsd';
 
 const photos = path.join(root, 'packages/models/assets/photos');
 const SOURCE = 'hopper.jpg';
 const TARGET = 'astronaut.png';
 const sourceBytes = readFileSync(path.join(photos, SOURCE));
 const targetBytes = readFileSync(path.join(photos, TARGET));
+/**
+ * The source photo with a JPEG comment segment naming job `n` after its APP0 segment: the same
+ * pixels, other bytes (the workers cache source faces by the photo's sha256).
+ */
+function distinctJpeg(jpeg, n) {
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('the source photo is not a JPEG');
+  const at = jpeg[2] === 0xff && jpeg[3] === 0xe0 ? 4 + jpeg.readUInt16BE(4) : 2;
+  const text = Buffer.from(`fslsd serve benchmark job ${n} ${process.pid}`, 'latin1');
+  const segment = Buffer.alloc(4 + text.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(2 + text.length, 2);
+  text.copy(segment, 4);
+  return Buffer.concat([jpeg.subarray(0, at), segment, jpeg.subarray(at)]);
+}
+let jobNumber = 0;
+
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'expired']);
 const JOB_TIMEOUT_MS = 180_000;
@@ -207,7 +233,8 @@ let authorization;
 
 function swapForm() {
   const form = new FormData();
-  form.append('source', new Blob([sourceBytes]), SOURCE);
+  jobNumber += 1;
+  form.append('source', new Blob([distinctSources ? distinctJpeg(sourceBytes, jobNumber) : sourceBytes]), SOURCE);
   form.append('target', new Blob([targetBytes]), TARGET);
   return form;
 }
@@ -276,6 +303,11 @@ async function clientJob(submitted) {
     const view = await waitFinal(record.id);
     record.finalAt = now();
     record.status = view.status;
+    record.attempts = view.attempts;
+    const at = (iso) => (iso ? Date.parse(iso) : undefined);
+    if (view.startedAt) record.queueWaitMs = at(view.startedAt) - at(view.createdAt);
+    if (view.startedAt && view.finishedAt) record.serviceMs = at(view.finishedAt) - at(view.startedAt);
+    record.sourceFace = view.result?.sourceFace;
     if (view.status !== 'completed') throw new Error(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}`);
     const bytes = await fetchResult(record.id);
     record.doneAt = now();
@@ -288,29 +320,19 @@ async function clientJob(submitted) {
   return record;
 }
 
-/** BullMQ's timestamps of each job (of the last attempt). */
-async function jobTimes(queue, ids) {
-  const times = [];
-  for (const id of ids) {
-    const job = id ? await queue.getJob(id) : undefined;
-    if (!job?.processedOn || !job.finishedOn) continue;
-    times.push({ id, queueWaitMs: job.processedOn - job.timestamp, serviceMs: job.finishedOn - job.processedOn, attempts: job.attemptsMade });
-  }
-  return times;
-}
-
-function summarise(records, times, wallMs) {
+function summarise(records, wallMs) {
   const completed = records.filter((r) => r.ok);
   const failures = records.filter((r) => !r.ok);
   const latencies = completed.map((r) => r.doneAt - r.startedAt);
-  const waits = times.map((t) => t.queueWaitMs);
-  const services = times.map((t) => t.serviceMs);
+  const waits = records.filter((r) => r.queueWaitMs !== undefined).map((r) => r.queueWaitMs);
+  const services = completed.filter((r) => r.serviceMs !== undefined).map((r) => r.serviceMs);
   return {
     jobs: records.length,
     completed: completed.length,
     failed: failures.length,
     failures: failures.map((r) => ({ id: r.id, error: r.error })),
-    retried: times.filter((t) => t.attempts > 1).length,
+    retried: records.filter((r) => r.attempts > 1).length,
+    sourceFromCache: completed.filter((r) => r.sourceFace === 'cache').length,
     wallSeconds: wallMs / 1000,
     throughput: completed.length / (wallMs / 1000),
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) },
@@ -324,7 +346,7 @@ function summarise(records, times, wallMs) {
 }
 
 /** N clients, each looping submit -> wait -> fetch until `jobs` have been taken. */
-async function clientsScenario(queue, clients, jobs) {
+async function clientsScenario(clients, jobs) {
   let taken = 0;
   const records = [];
   const started = now();
@@ -335,11 +357,11 @@ async function clientsScenario(queue, clients, jobs) {
     }
   }));
   const wallMs = now() - started;
-  return summarise(records, await jobTimes(queue, records.map((r) => r.id)), wallMs);
+  return summarise(records, wallMs);
 }
 
 /** `size` POSTs at once, then every client waits for its swap and fetches the result. */
-async function burstScenario(queue, size) {
+async function burstScenario(size) {
   const started = now();
   const posts = Array.from({ length: size }, () => submit());
   // Every POST is on its way before anyone waits; each waits on its own swap.
@@ -348,7 +370,7 @@ async function burstScenario(queue, size) {
   for (const record of records) record.startedAt = started;
   const submittedMs = Math.max(...(await settled).map((_, i) => (records[i].postedAt ?? started) - started));
   const wallMs = now() - started;
-  return { ...summarise(records, await jobTimes(queue, records.map((r) => r.id)), wallMs), submitSeconds: submittedMs / 1000 };
+  return { ...summarise(records, wallMs), submitSeconds: submittedMs / 1000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,7 +383,6 @@ const label = (c) => `${c.workers} worker${c.workers === 1 ? '' : 's'} x ${c.thr
 const benchStarted = Date.now();
 const loadBefore = loadavg();
 let redisUrl;
-let queue;
 let fatal;
 const results = [];
 try {
@@ -373,11 +394,12 @@ try {
   const made = spawnSync(process.execPath, [CLI, 'key', 'bench', '--keys', keysFile], { cwd: work, encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`fslsd-server key failed: ${made.stderr}`);
   authorization = `Bearer ${made.stdout.trim()}`;
-  const service = await startChild('fslsd-server serve', process.execPath, [CLI, 'serve', '--redis', redisUrl, '--port', '0', '--keys', keysFile, '--quiet'], /serving (http:\/\/[^\s]+)/, 60_000);
+  // Limits far above the load (where this build has them): the benchmark measures the workers.
+  const serveHelp = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout;
+  const limits = [...(/--rate-limit/.test(serveHelp) ? ['--rate-limit', '1000000'] : []), ...(/--quota/.test(serveHelp) ? ['--quota', '1000000'] : [])];
+  const service = await startChild('fslsd-server serve', process.execPath, [CLI, 'serve', '--redis', redisUrl, '--port', '0', '--keys', keysFile, '--quiet', ...limits], /serving (http:\/\/[^\s]+)/, 60_000);
   base = service.match[1];
-  queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redisPort } });
-  queue.on('error', () => undefined);
-  console.log(`serve benchmark: ${SOURCE} onto ${TARGET} (${(targetBytes.length / 1024).toFixed(0)} KiB), tiny set, CPU; ${jobsPerScenario} jobs per client scenario, burst of ${burstSize}; waiting by ${pollMs === undefined ? 'the /events stream' : `polling every ${pollMs} ms`}`);
+  console.log(`serve benchmark: ${SOURCE} onto ${TARGET} (${(targetBytes.length / 1024).toFixed(0)} KiB), tiny set, CPU; ${jobsPerScenario} jobs per client scenario, burst of ${burstSize}; waiting by ${pollMs === undefined ? 'the /events stream' : `polling every ${pollMs} ms`}; ${distinctSources ? 'a distinct source photo per job' : 'one source photo (cached)'}`);
 
   const entries = configurations.map((configuration) => ({ ...configuration, label: label(configuration), loadSeconds: [], warmupFailed: 0, clients: [], burst: undefined }));
   const scenarios = [...clientCounts.map((clients) => ({ clients })), ...(burstSize ? [{ burst: burstSize }] : [])];
@@ -390,16 +412,16 @@ try {
       entry.loadSeconds.push((now() - started) / 1000);
       // Warm-up: jobs posted at once, so that every worker runs some before the clock starts.
       if (warmupPerWorker) {
-        const warmup = await burstScenario(queue, warmupPerWorker * entry.workers);
+        const warmup = await burstScenario(warmupPerWorker * entry.workers);
         entry.warmupFailed += warmup.failed;
         if (warmup.failed) console.log(`  warm-up: ${warmup.failed} of ${warmup.jobs} FAILED: ${warmup.failures[0].error}`);
       }
       if (scenario.clients) {
-        const result = { clients: scenario.clients, ...(await clientsScenario(queue, scenario.clients, jobsPerScenario)) };
+        const result = { clients: scenario.clients, ...(await clientsScenario(scenario.clients, jobsPerScenario)) };
         entry.clients.push(result);
         console.log(`  ${entry.label}, ${scenario.clients} client${scenario.clients === 1 ? '' : 's'}: ${result.throughput.toFixed(2)} swaps/s, p50 ${fmt(result.latencyMs.p50)}, p95 ${fmt(result.latencyMs.p95)}${result.failed ? `, ${result.failed} FAILED` : ''}`);
       } else {
-        const b = (entry.burst = await burstScenario(queue, scenario.burst));
+        const b = (entry.burst = await burstScenario(scenario.burst));
         console.log(`  ${entry.label}, burst of ${scenario.burst}: queue wait p50 ${fmt(b.queueWaitMs.p50)}, p95 ${fmt(b.queueWaitMs.p95)}, max ${fmt(b.queueWaitMs.max)}; all done in ${fmt(b.wallSeconds * 1000)}${b.failed ? `, ${b.failed} FAILED` : ''}`);
       }
       await Promise.all(workers.map((worker) => stopChild(worker)));
@@ -411,7 +433,6 @@ try {
   console.error(`serve benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
 } finally {
-  await queue?.close().catch(() => undefined);
   await Promise.all([...children].map((entry) => stopChild(entry, 5_000)));
   killEverythingNow();
 }
@@ -427,12 +448,13 @@ const report = {
   machine: { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: cpus().length, memoryGiB: totalmem() / 1024 ** 3, node: process.version, redis: redisVersion, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
   setup: {
     models: 'tiny (shipped, untrained)', device: 'cpu', source: SOURCE, target: TARGET, jobsPerClientScenario: jobsPerScenario, clients: clientCounts, burst: burstSize,
-    warmupPerWorker, waiting: pollMs === undefined ? 'events' : `poll ${pollMs} ms`, workerConcurrency: 1, wallSeconds: (Date.now() - benchStarted) / 1000,
+    warmupPerWorker, sources: values.sources, waiting: pollMs === undefined ? 'events' : `poll ${pollMs} ms`, workerConcurrency: 1, wallSeconds: (Date.now() - benchStarted) / 1000,
   },
   configurations: results,
 };
 const first = results[0];
 const retriedTotal = results.reduce((sum, r) => sum + r.clients.reduce((s2, c) => s2 + c.retried, 0) + (r.burst?.retried ?? 0), 0);
+const cachedTotal = results.reduce((sum, r) => sum + r.clients.reduce((s2, c) => s2 + c.sourceFromCache, 0) + (r.burst?.sourceFromCache ?? 0), 0);
 const failedTotal = results.reduce((sum, r) => sum + r.warmupFailed + r.clients.reduce((s2, c) => s2 + c.failed, 0) + (r.burst?.failed ?? 0), 0);
 
 const lines = [];
@@ -479,6 +501,7 @@ for (const table of [clientsTable, burstTable, ratioTable]) if (table.length) co
 const failures = results.flatMap((r) => [...r.clients.flatMap((c) => c.failures), ...(r.burst?.failures ?? [])]);
 console.log(failedTotal ? `\n${failedTotal} jobs FAILED, e.g. ${failures[0]?.id}: ${failures[0]?.error}` : '\nevery job completed, and every result was a PNG');
 if (retriedTotal) console.log(`${retriedTotal} jobs completed only on a retry (attempts > 1)`);
+console.log(`measured jobs whose source face came from the workers' cache: ${cachedTotal}`);
 
 if (!values['no-write']) {
   mkdirSync(path.dirname(out), { recursive: true });
@@ -488,17 +511,19 @@ if (!values['no-write']) {
   const section = [
     '<!-- serve-benchmark:start -->',
     `Measured by \`pnpm bench --only serve\` on ${m.cpu}, ${m.cores} cores, no GPU, ${report.date.slice(0, 10)}, Node ${m.node}, redis-server ${m.redis}: its own redis-server (loopback, no persistence), one \`fslsd-server serve\` and worker processes (\`--concurrency 1\`, tiny set, CPU) on the same machine: ${threadsOf}. ` +
-      `Each swap puts ${SOURCE}'s face onto ${TARGET} (${(targetBytes.length / 1024).toFixed(0)} KiB); each client POSTs, waits on ${pollMs === undefined ? 'the `/events` stream' : `\`GET /v1/swaps/:id\` every ${pollMs} ms`} and GETs the PNG, then starts the next. ` +
+      `Each swap puts ${SOURCE}'s face onto ${TARGET} (${(targetBytes.length / 1024).toFixed(0)} KiB); each client POSTs, waits on ${pollMs === undefined ? 'the `/events` stream' : `\`GET /v1/swaps/:id\` every ${pollMs} ms`} and GETs the PNG, then starts the next. ${distinctSources ? 'Every source photo differs by a JPEG comment (same pixels), so the workers\' source-face cache never hits and each job encodes its source' : 'One source photo for every job: the workers\' source-face cache encodes it once'}; \`serve\` runs with \`--rate-limit\` and \`--quota\` far above the load. ` +
       `${jobsPerScenario} jobs per client scenario, shared by the clients; ${warmupPerWorker} unmeasured job${warmupPerWorker === 1 ? '' : 's'} per worker first, on fresh workers for every scenario and configuration (the configurations take turns scenario by scenario). Load average (1/5/15 min) ${load(m.loadAverageBefore)} before, ${load(m.loadAverageAfter)} after; ${report.setup.wallSeconds.toFixed(0)} s in all.${values.note ? ` ${values.note}` : ''}`,
     '',
     ...clientsTable,
     '',
-    ...(burstSize ? [`A burst: ${burstSize} jobs POSTed at once, then each waited on and fetched. Queue wait is BullMQ's \`processedOn - timestamp\` (queued to taken by a worker), service time \`finishedOn - processedOn\`.`, '', ...burstTable, ''] : []),
+    ...(burstSize ? [`A burst: ${burstSize} jobs POSTed at once, then each waited on and fetched. Queue wait is the swap's \`startedAt - createdAt\` (stored by the POST to taken by a worker; BullMQ's processedOn), service time \`finishedAt - startedAt\`, both as \`GET /v1/swaps/:id\` shows them.`, '', ...burstTable, ''] : []),
     ...(ratioTable.length ? ['Ratios measured in the same run (above 1 is more swaps per second or a longer time):', '', ...ratioTable, ''] : []),
     `End-to-end latency runs from the POST to the last byte of the result; percentiles are nearest-rank over the completed jobs (with ${jobsPerScenario} jobs, p95 is the ${nth(Math.ceil(0.95 * jobsPerScenario))} of ${jobsPerScenario}). ` +
-      `${failedTotal ? `**${failedTotal} jobs failed** (first: ${failures[0]?.error}).` : 'Every job completed and every result was a PNG (signature checked).'}${retriedTotal ? ` ${retriedTotal} completed only on a retry.` : ''} The raw JSON is \`${path.relative(root, out)}\`.`,
+      `${failedTotal ? `**${failedTotal} jobs failed** (first: ${failures[0]?.error}).` : 'Every job completed and every result was a PNG (signature checked).'}${retriedTotal ? ` ${retriedTotal} completed only on a retry.` : ''} Measured jobs whose source face came from the cache: ${cachedTotal}. The raw JSON is \`${path.relative(root, out)}\`.`,
     '<!-- serve-benchmark:end -->',
   ].join('\n');
   writeBenchmarkSection('serve-benchmark', 'Swap service (HTTP API + BullMQ workers, tiny set, CPU) (issue 17)', section);
   console.log(`wrote ${path.relative(process.cwd(), out)} and the serve section of BENCHMARKS.md`);
 }
+// Failed jobs are in the tables and the JSON; the exit status says so too.
+if (failedTotal) process.exitCode = 1;
