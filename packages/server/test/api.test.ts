@@ -3,12 +3,14 @@
  * tenants, idempotency, upload limits and formats, cancellation, health, the OpenAPI document,
  * and the result written once. Every refusal is typed JSON with a fix, never a stack trace.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageDirectory } from '@fslsd/models/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SwapJobResult, queueName } from '../src/index.js';
+import { type SwapJobResult, parseKeys, queueName } from '../src/index.js';
 import { getResult, markCancelled, writeResultOnce } from '../src/queue/storage.js';
 import { type RedisProcess, type RunningService, as, skipRedis, startRedis, startService, swapForm } from './harness.js';
 
@@ -192,6 +194,55 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     const nowhere = await fetch(`${running.base}/v2/anything`);
     expect(nowhere.status).toBe(404);
     expect((await errorOf(nowhere)).message).toBe('There is no GET /v2/anything.');
+  });
+
+  it('limits each tenant\'s unfinished swaps (429 QUOTA_EXCEEDED, freed by a cancel) and each key\'s requests per minute (429 RATE_LIMITED with Retry-After), per key', async () => {
+    const limited = await startService(redis.url, { ttlSeconds: 600, quota: 2, requestsPerMinute: 6 });
+    try {
+      const send = (who: string) => fetch(`${limited.base}/v1/swaps`, as(who, { method: 'POST', body: swapForm(hopper, hopper) }));
+      // bob's earlier swaps and requests in this file must not count here.
+      await redis.client.del('fslsd:tenant:bob:open', ...(await redis.client.keys('fslsd:rate:*')));
+      const first = await send('bob');
+      const second = await send('bob');
+      expect([first.status, second.status]).toEqual([202, 202]);
+      const third = await send('bob');
+      expect(third.status).toBe(429);
+      expect((await errorOf(third)).code).toBe('QUOTA_EXCEEDED');
+      const { id } = (await first.json()) as { id: string };
+      expect((await fetch(`${limited.base}/v1/swaps/${id}`, as('bob', { method: 'DELETE' }))).status).toBe(200);
+      expect((await send('bob')).status).toBe(202); // the 5th request
+      expect((await fetch(`${limited.base}/v1/swaps/${id}`, as('bob'))).status).toBe(200); // the 6th
+      const seventh = await fetch(`${limited.base}/v1/swaps/${id}`, as('bob'));
+      expect(seventh.status).toBe(429);
+      expect(Number(seventh.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(seventh.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect((await errorOf(seventh)).code).toBe('RATE_LIMITED');
+      // An upload over the limit is refused before its body is read.
+      const eighth = await send('bob');
+      expect(eighth.status).toBe(429);
+      expect((await errorOf(eighth)).code).toBe('RATE_LIMITED');
+      // Another key has its own count; probes outside /v1 are never limited.
+      expect((await fetch(`${limited.base}/v1/swaps/${id}`, as('alice'))).status).toBe(404);
+      for (let i = 0; i < 8; i += 1) expect((await fetch(`${limited.base}/healthz`)).status).toBe(200);
+    } finally {
+      await limited.service.close();
+    }
+  });
+
+  it('fslsd serve | worker | api-key: the main CLI of @fslsd/node runs these commands', () => {
+    const fslsd = fileURLToPath(new URL('../../node/dist/cli.js', import.meta.url));
+    const made = spawnSync(process.execPath, [fslsd, 'api-key', 'carol'], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const [keyLine, hashLine] = made.stdout.trim().split('\n');
+    const key = keyLine!.replace(/^key\s+/, '');
+    expect(key).toMatch(/^fsk_[A-Za-z0-9_-]{43}$/);
+    expect(parseKeys(hashLine!.replace(/^line\s+/, ''), 'output').tenantOf(key)).toBe('carol');
+    const help = spawnSync(process.execPath, [fslsd, 'worker', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: fslsd worker /);
+    const wrong = spawnSync(process.execPath, [fslsd, 'serve', '--port', 'eighty'], { encoding: 'utf8' });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toBe('fslsd: error [USAGE]: --port must be an integer >= 0, got "eighty".\n');
   });
 
   it('/readyz answers 503 REDIS_UNAVAILABLE once Redis is gone', async () => {

@@ -44,6 +44,8 @@ export interface RedisProcess {
   readonly port: number;
   readonly folder: string;
   readonly client: Redis;
+  /** Stops redis-server (SIGTERM: it flushes its append-only file), waits `downMs`, starts it again on the same port and folder. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,33 +53,47 @@ export interface RedisProcess {
 export async function startRedis(options: { readonly appendonly?: boolean } = {}): Promise<RedisProcess> {
   const port = await freePort();
   const folder = mkdtempSync(path.join(tmpdir(), 'fslsd-redis-'));
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--dir', folder, '--daemonize', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  while (!/Ready to accept connections/.test(log)) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      // Never leave a redis-server behind for a failed start.
-      child.kill('SIGKILL');
-      rmSync(folder, { recursive: true, force: true });
-      throw new Error(`redis-server did not start on ${port}: ${log}`);
+  // appendfsync always: every acknowledged write is on disk, so a restart loses nothing.
+  const persistence = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', folder, '--daemonize', 'no', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 20_000;
+    while (!/Ready to accept connections/.test(log)) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        // Never leave a redis-server behind for a failed start.
+        child.kill('SIGKILL');
+        rmSync(folder, { recursive: true, force: true });
+        throw new Error(`redis-server did not start on ${port}: ${log}`);
+      }
+      await sleep(50);
     }
-    await sleep(50);
-  }
+    return { child, exited };
+  };
+  let current = await launch();
   const client = new Redis(url, { maxRetriesPerRequest: null });
   client.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const halt = async () => {
+    if (current.child.exitCode === null) current.child.kill('SIGTERM');
+    await current.exited;
+  };
   return {
     url,
     port,
     folder,
     client,
+    async restart(downMs = 0) {
+      await halt();
+      await sleep(downMs);
+      current = await launch();
+    },
     async stop() {
       client.disconnect();
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await halt();
       rmSync(folder, { recursive: true, force: true });
     },
   };
@@ -158,11 +174,13 @@ export function as(who: keyof typeof KEYS | string, init: RequestInit = {}): Req
 }
 
 /** Polls `GET /v1/swaps/:id` until `until` holds (or the time is up). */
-export async function pollSwap(base: string, id: string, until: (view: { status: string; [key: string]: unknown }) => boolean, timeoutMs = 90_000, intervalMs = 50): Promise<{ status: string; [key: string]: unknown }> {
+export async function pollSwap(base: string, id: string, until: (view: { status: string; [key: string]: unknown }) => boolean, timeoutMs = 90_000, intervalMs = 50, who: keyof typeof KEYS = 'alice'): Promise<{ status: string; [key: string]: unknown }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const view = (await (await fetch(`${base}/v1/swaps/${id}`, as('alice'))).json()) as { status: string };
-    if (until(view)) return view;
+    const response = await fetch(`${base}/v1/swaps/${id}`, as(who));
+    // 503 while Redis restarts: ask again.
+    const view = response.status === 503 ? undefined : ((await response.json()) as { status: string });
+    if (view && until(view)) return view;
     if (Date.now() > deadline) throw new Error(`swap ${id} is still ${JSON.stringify(view)}`);
     await sleep(intervalMs);
   }

@@ -74,6 +74,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const queues = new Map<Method, SwapQueue>(METHODS.map((method) => [method, new Queue<SwapJobData, SwapJobResult>(queueName(method), { connection: bullConnection(options.redis) })]));
   const context: ServiceContext = { redis, queues, keys: options.keys, limits };
   const app = Fastify({ logger: options.logger ?? false });
+  // BullMQ reconnects by itself; without a listener each failed attempt would print a stack.
+  for (const queue of queues.values()) queue.on('error', (error) => app.log.warn({ err: error }, 'queue connection'));
 
   await app.register(multipart, {
     limits: { fileSize: limits.maxUploadBytes, files: 2, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 100 },

@@ -65,16 +65,20 @@ export async function viewOf(context: ServiceContext, id: string, record: SwapRe
     ...(job?.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
     ...(job?.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : info ? { finishedAt: new Date(info.writtenAt).toISOString() } : {}),
   };
-  if (info) return { ...base, status: 'completed', attempts, ...times, result: { ...info, url: `/v1/swaps/${id}/result` } };
+  const completed = (found: SwapJobResult): SwapView => ({ ...base, status: 'completed', attempts, ...times, result: { ...found, url: `/v1/swaps/${id}/result` } });
+  if (info) return completed(info);
   if (record.cancelledAt !== undefined) return { ...base, status: 'cancelled', attempts, ...times };
-  if (!job) return { ...base, status: 'expired', attempts };
-  const state = await job.getState();
+  const state = job ? await job.getState() : undefined;
+  if (!job || state === 'completed') {
+    // The result may have been written after it was read above: read it again before calling
+    // the swap expired (a completed job whose result is gone, or no job at all).
+    const late = await getResultInfo(context.redis, id);
+    return late ? completed(late) : { ...base, status: 'expired', attempts, ...times };
+  }
   if (state === 'failed') return { ...base, status: 'failed', attempts, ...times, error: parseFailure(job.failedReason) };
   if (state === 'active') {
     const progress = typeof job.progress === 'object' && job.progress !== null && 'stage' in job.progress ? (job.progress as unknown as SwapProgress) : undefined;
     return { ...base, status: 'active', attempts, ...times, ...(progress ? { progress } : {}) };
   }
-  // A completed job whose result info has expired is gone for the client.
-  if (state === 'completed') return { ...base, status: 'expired', attempts, ...times };
   return { ...base, status: 'waiting', attempts, ...times };
 }
