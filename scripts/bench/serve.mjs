@@ -507,10 +507,14 @@ if (!values['no-write']) {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(`${out}.partial`, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(`${out}.partial`, out);
+  // The command as run, less the options that change no figure.
+  const argv = process.argv.slice(2);
+  const shown = argv.filter((arg, i) => !['--note', '--out', '--no-write'].includes(arg) && !['--note', '--out'].includes(argv[i - 1]) && !/^--(note|out)=/.test(arg));
+  const command = ['node scripts/bench/serve.mjs', ...shown].join(' ');
   const threadsOf = results.map((r) => `${r.label} (\`--threads ${r.threads}\`)`).join(', then ');
   const section = [
     '<!-- serve-benchmark:start -->',
-    `Measured by \`pnpm bench --only serve\` on ${m.cpu}, ${m.cores} cores, no GPU, ${report.date.slice(0, 10)}, Node ${m.node}, redis-server ${m.redis}: its own redis-server (loopback, no persistence), one \`fslsd-server serve\` and worker processes (\`--concurrency 1\`, tiny set, CPU) on the same machine: ${threadsOf}. ` +
+    `Measured by \`pnpm bench --only serve\` (\`${command}\`) on ${m.cpu}, ${m.cores} cores, no GPU, ${report.date.slice(0, 10)}, Node ${m.node}, redis-server ${m.redis}: its own redis-server (loopback, no persistence), one \`fslsd-server serve\` and worker processes (\`--concurrency 1\`, tiny set, CPU) on the same machine: ${threadsOf}. ` +
       `Each swap puts ${SOURCE}'s face onto ${TARGET} (${(targetBytes.length / 1024).toFixed(0)} KiB); each client POSTs, waits on ${pollMs === undefined ? 'the `/events` stream' : `\`GET /v1/swaps/:id\` every ${pollMs} ms`} and GETs the PNG, then starts the next. ${distinctSources ? 'Every source photo differs by a JPEG comment (same pixels), so the workers\' source-face cache never hits and each job encodes its source' : 'One source photo for every job: the workers\' source-face cache encodes it once'}; \`serve\` runs with \`--rate-limit\` and \`--quota\` far above the load. ` +
       `${jobsPerScenario} jobs per client scenario, shared by the clients; ${warmupPerWorker} unmeasured job${warmupPerWorker === 1 ? '' : 's'} per worker first, on fresh workers for every scenario and configuration (the configurations take turns scenario by scenario). Load average (1/5/15 min) ${load(m.loadAverageBefore)} before, ${load(m.loadAverageAfter)} after; ${report.setup.wallSeconds.toFixed(0)} s in all.${values.note ? ` ${values.note}` : ''}`,
     '',
