@@ -27,6 +27,7 @@ export { readLandmarks } from './landmarks-file.js';
 export { importCheckpoints } from '@fslsd/models/node';
 export type { ImportCheckpointsOptions } from '@fslsd/models/node';
 export type { ImportProgress } from '@fslsd/models';
+export { probeVideo } from './video.js';
 export type { SwapVideoOptions, SwapVideoResult, VideoInfo } from './video.js';
 // Training data: photos -> aligned crops, landmarks, masks and W+ by this front end (docs/dataset.md).
 export { prepareDataset } from './dataset/prepare-dataset.js';

@@ -31,7 +31,11 @@ function needFfmpeg(tool: 'ffmpeg' | 'ffprobe'): void {
   }
 }
 
-/** Reads width, height, frame rate, frame count and audio presence with ffprobe. */
+/**
+ * Reads a video's width, height, frame rate, frame count and audio presence with ffprobe,
+ * without decoding a frame (to check limits before a long swap).
+ * @throws FslsdError `IO` when ffprobe is missing or the file cannot be opened, `INVALID_IMAGE` when it is no video ffmpeg can read.
+ */
 export async function probeVideo(file: string): Promise<VideoInfo> {
   needFfmpeg('ffprobe');
   await stat(file).catch((error: unknown) => {

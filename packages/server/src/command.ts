@@ -32,9 +32,9 @@ Run "${program} <command> --help" for a command's options.
 One machine: redis-server, one "${program} serve", one "${program} worker" (see the README).`,
   serve: `Usage: ${program} serve [--redis URL] [--port N] [--keys FILE] [options]
 
-Answers the HTTP API v1 (POST /v1/swaps, GET /v1/swaps/:id, GET /v1/swaps/:id/result,
-GET /v1/swaps/:id/events, DELETE /v1/swaps/:id, /healthz, /readyz, /metrics (Prometheus),
-/openapi.json). It runs no network: workers do. SIGTERM stops taking requests, finishes those
+Answers the HTTP API v1: POST /v1/swaps (photos) and /v1/videos (videos); GET .../:id,
+.../:id/result, .../:id/events (server-sent); DELETE .../:id; /healthz, /readyz, /metrics
+(Prometheus), /openapi.json. It runs no network: workers do. SIGTERM stops taking requests, finishes those
 in flight and exits.
 
 Options:
@@ -44,7 +44,9 @@ Options:
   --keys FILE            API keys, one "TENANT sha256:HEX" per line (${program} ${keyCommand} makes
                          them); default: the same lines in $FSLSD_SERVER_KEYS, comma-separated
   --max-upload-mb N      largest upload per file in MiB (default ${DEFAULT_LIMITS.maxUploadBytes / 1024 / 1024})
-  --max-megapixels N     largest image, width x height from its header (default ${DEFAULT_LIMITS.maxPixels / 1e6})
+  --max-megapixels N     largest image (or video frame), width x height from its header (default ${DEFAULT_LIMITS.maxPixels / 1e6})
+  --max-video-mb N       largest target video in MiB (default ${DEFAULT_LIMITS.maxVideoBytes / 1024 / 1024}; kept in Redis: size its maxmemory)
+  --max-video-frames N   most frames of a target video, checked by the worker (default ${DEFAULT_LIMITS.maxVideoFrames})
   --ttl SECONDS          how long inputs, results and jobs are kept (default ${DEFAULT_LIMITS.ttlSeconds})
   --rate-limit N         requests per minute per API key on /v1, counted in Redis across every
                          server (default ${DEFAULT_LIMITS.requestsPerMinute}); over it: 429 RATE_LIMITED with Retry-After
@@ -54,8 +56,9 @@ Options:
   -h, --help             this text`,
   worker: `Usage: ${program} worker [--redis URL] [--concurrency K] [--models DIR|URL] [options]
 
-Loads a method's networks once and runs that method's queued swaps; results are PNGs labelled
-as synthetic face swaps, written once into Redis. SIGTERM finishes the running jobs, takes no
+Loads a method's networks once and runs that method's queued swaps, photos and videos (videos
+need ffmpeg on this machine); results are PNGs or MP4s labelled as synthetic face swaps, written
+once into Redis. SIGTERM finishes the running jobs, takes no
 new ones and exits. Start as many workers as you like, on any machine that reaches Redis.
 
 Options:
@@ -128,7 +131,7 @@ function untilSignal(): Promise<string> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parse('serve', args, {
     redis: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, keys: { type: 'string' },
-    'max-upload-mb': { type: 'string' }, 'max-megapixels': { type: 'string' }, ttl: { type: 'string' }, 'rate-limit': { type: 'string' }, quota: { type: 'string' }, quiet: { type: 'boolean' },
+    'max-upload-mb': { type: 'string' }, 'max-megapixels': { type: 'string' }, ttl: { type: 'string' }, 'rate-limit': { type: 'string' }, quota: { type: 'string' }, 'max-video-mb': { type: 'string' }, 'max-video-frames': { type: 'string' }, quiet: { type: 'boolean' },
   });
   if (values.help) return console.log(HELP.serve), 0;
   const port = positiveInteger('port', values.port, 8080, 0);
@@ -143,6 +146,8 @@ async function serve(args: string[]): Promise<number> {
       ttlSeconds: positiveInteger('ttl', values.ttl, DEFAULT_LIMITS.ttlSeconds),
       requestsPerMinute: positiveInteger('rate-limit', values['rate-limit'], DEFAULT_LIMITS.requestsPerMinute),
       quota: positiveInteger('quota', values.quota, DEFAULT_LIMITS.quota),
+      maxVideoBytes: Math.round(positiveNumber('max-video-mb', values['max-video-mb'], DEFAULT_LIMITS.maxVideoBytes / 1024 / 1024) * 1024 * 1024),
+      maxVideoFrames: positiveInteger('max-video-frames', values['max-video-frames'], DEFAULT_LIMITS.maxVideoFrames),
     },
   });
   const address = await service.listen(port, (values.host as string | undefined) ?? '127.0.0.1');

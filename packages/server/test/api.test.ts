@@ -168,18 +168,24 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     const id = '11111111-2222-4333-8444-555555555555';
     const info = (writtenBy: string): SwapJobResult => ({ contentType: 'image/png', width: 1, height: 1, bytes: 3, sha256: writtenBy, faces: 1, method: 'fslsd', models: 'tiny', writtenBy, writtenAt: 1, milliseconds: 1, sourceFace: 'encoded' });
     await redis.client.zadd(`fslsd:tenant:alice:open`, 1, id);
-    const first = await writeResultOnce(redis.client, id, 'alice', Buffer.from('one'), info('worker-a'), 60);
-    const second = await writeResultOnce(redis.client, id, 'alice', Buffer.from('two'), info('worker-b'), 60);
+    const durations = { wait: 0.5, run: 3, total: 3.5 };
+    const first = await writeResultOnce(redis.client, id, 'alice', Buffer.from('one'), info('worker-a'), 60, durations);
+    const second = await writeResultOnce(redis.client, id, 'alice', Buffer.from('two'), info('worker-b'), 60, durations);
     expect(first).toMatchObject({ outcome: 'written', info: { writtenBy: 'worker-a' } });
     expect(second).toMatchObject({ outcome: 'exists', info: { writtenBy: 'worker-a' } });
     expect((await getResult(redis.client, id))?.toString()).toBe('one');
+    // The one write counted its durations once, in the buckets at or above each.
+    const histogram = await redis.client.hgetall('fslsd:metrics:durations:fslsd');
+    expect(histogram).toMatchObject({ 'run:5': '1', 'run:1800': '1', 'run:count': '1', 'run:sum': '3', 'wait:0.5': '1', 'total:5': '1', 'total:count': '1' });
+    expect(Object.keys(histogram).filter((field) => ['run:2', 'wait:0.25', 'total:2'].includes(field))).toEqual([]);
+    expect(Object.keys(histogram)).toHaveLength(3 * 2 + 8 + 11 + 8); // count and sum of each phase; buckets from 5 s (run, total) and 0.5 s (wait) up
     // Written: no longer counted against the tenant's quota. A completed swap cannot be cancelled.
     expect(await redis.client.zscore('fslsd:tenant:alice:open', id)).toBeNull();
     expect(await markCancelled(redis.client, id, 'alice')).toBe(false);
     // Cancelled first: the write is refused and nothing is stored.
     const other = '11111111-2222-4333-8444-666666666666';
     expect(await markCancelled(redis.client, other, 'alice')).toBe(true);
-    expect(await writeResultOnce(redis.client, other, 'alice', Buffer.from('three'), info('worker-c'), 60)).toEqual({ outcome: 'cancelled' });
+    expect(await writeResultOnce(redis.client, other, 'alice', Buffer.from('three'), info('worker-c'), 60, durations)).toEqual({ outcome: 'cancelled' });
     expect(await getResult(redis.client, other)).toBeNull();
   });
 
@@ -190,7 +196,7 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     expect(((await ready.json()) as { status: string }).status).toBe('ready');
     const openapi = (await (await fetch(`${running.base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/events', '/v1/swaps/{id}/result']);
+    expect(Object.keys(openapi.paths).sort()).toEqual(['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/swaps', '/v1/swaps/{id}', '/v1/swaps/{id}/events', '/v1/swaps/{id}/result', '/v1/videos', '/v1/videos/{id}', '/v1/videos/{id}/events', '/v1/videos/{id}/result']);
     const nowhere = await fetch(`${running.base}/v2/anything`);
     expect(nowhere.status).toBe(404);
     expect((await errorOf(nowhere)).message).toBe('There is no GET /v2/anything.');

@@ -17,9 +17,13 @@ export interface ServiceLimits {
   readonly requestsPerMinute?: number;
   /** Swaps a tenant may have unfinished (waiting or active) at once. Default 100. */
   readonly quota?: number;
+  /** Largest accepted target video, in bytes. Default 200 MiB (videos are kept in Redis: size its maxmemory). */
+  readonly maxVideoBytes?: number;
+  /** Most frames of a target video (checked by the worker with ffprobe). Default 9000 (5 min at 30 fps). */
+  readonly maxVideoFrames?: number;
 }
 
-export const DEFAULT_LIMITS: Required<ServiceLimits> = { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, ttlSeconds: 86_400, requestsPerMinute: 600, quota: 100 };
+export const DEFAULT_LIMITS: Required<ServiceLimits> = { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, ttlSeconds: 86_400, requestsPerMinute: 600, quota: 100, maxVideoBytes: 200 * 1024 * 1024, maxVideoFrames: 9000 };
 
 export type SwapQueue = Queue<SwapJobData, SwapJobResult>;
 

@@ -1,20 +1,21 @@
 /**
- * `POST /v1/swaps`: multipart `source` and `target` files and option fields. The uploads are
- * checked (bytes while streaming, then magic bytes and the header's pixels) before anything
- * decodes them, stored in Redis with a TTL, and a job is queued for the method's workers.
- * An `Idempotency-Key` header makes a retried POST answer the job the first one created.
+ * `POST /v1/swaps` (target: a photo) and `POST /v1/videos` (target: a video): multipart `source`
+ * and `target` files and option fields. The uploads are checked (bytes while streaming, then
+ * magic bytes, and a photo's pixels from its header) before anything decodes them, stored in
+ * Redis with a TTL, and a job is queued for the method's workers. An `Idempotency-Key` header
+ * makes a retried POST answer the job the first one created.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { METHODS, type Method, resolveLatentSplit } from '@fslsd/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate } from '../auth/authenticate.js';
 import { ServiceError } from '../errors.js';
-import { JOB_VERSION, type SwapJobData, type SwapRequestOptions } from '../queue/contract.js';
+import { JOB_VERSION, SWAP_KINDS, type SwapJobData, type SwapKind, type SwapRequestOptions } from '../queue/contract.js';
 import { redisKeys } from '../queue/names.js';
 import { claimQuota, putInputs, releaseQuota } from '../queue/storage.js';
 import type { ServiceContext } from './context.js';
-import { checkImage } from './image-check.js';
-import { viewOf } from './swap-view.js';
+import { checkImage, checkVideo } from './image-check.js';
+import { COLLECTIONS, viewOf } from './swap-view.js';
 
 const invalid = (message: string, fix: string) => new ServiceError('INVALID_REQUEST', 400, message, fix);
 
@@ -34,8 +35,12 @@ function number(name: string, value: string, min: number, max: number): number {
   return parsed;
 }
 
+const PHOTO_FIELDS = 'method, faceIndex, all, sourceFaceIndex, split, strength, editor, minScore';
+const VIDEO_FIELDS = 'method, faceIndex, sourceFaceIndex, split, strength, editor, minScore, smoothing';
+
 /** The request's fields as swap options, each checked; an unknown field is refused by name. */
-export function parseFields(fields: ReadonlyMap<string, string>): { readonly method: Method; readonly options: SwapRequestOptions } {
+export function parseFields(fields: ReadonlyMap<string, string>, kind: SwapKind = 'photo'): { readonly method: Method; readonly options: SwapRequestOptions } {
+  const allowed = kind === 'video' ? VIDEO_FIELDS : PHOTO_FIELDS;
   let method: Method = 'fslsd';
   const options: { -readonly [K in keyof SwapRequestOptions]: SwapRequestOptions[K] } = {};
   for (const [name, value] of fields) {
@@ -46,7 +51,14 @@ export function parseFields(fields: ReadonlyMap<string, string>): { readonly met
         break;
       case 'faceIndex': options.faceIndex = integer(name, value, 255); break;
       case 'sourceFaceIndex': options.sourceFaceIndex = integer(name, value, 255); break;
-      case 'all': options.all = boolean(name, value); break;
+      case 'all':
+        if (kind === 'video') throw invalid('A video swap follows one face through the frames; the field all is for photos.', 'Leave all out; pick the face with faceIndex.');
+        options.all = boolean(name, value);
+        break;
+      case 'smoothing':
+        if (kind !== 'video') throw invalid('The field smoothing is for videos.', `Send only ${allowed}.`);
+        options.smoothing = number(name, value, 0, 1);
+        break;
       case 'editor': options.editor = boolean(name, value); break;
       case 'strength': options.strength = number(name, value, -10, 10); break;
       case 'minScore': options.minScore = number(name, value, 0, 1); break;
@@ -59,7 +71,7 @@ export function parseFields(fields: ReadonlyMap<string, string>): { readonly met
         options.split = value;
         break;
       default:
-        throw invalid(`Unknown field "${name.slice(0, 40)}".`, 'Send only source, target (files) and method, faceIndex, all, sourceFaceIndex, split, strength, editor, minScore.');
+        throw invalid(`Unknown field "${name.slice(0, 40)}".`, `Send only source, target (files) and ${allowed}.`);
     }
   }
   if (options.all && options.faceIndex !== undefined) throw invalid('The fields all and faceIndex contradict each other.', 'Send one of them.');
@@ -69,14 +81,14 @@ export function parseFields(fields: ReadonlyMap<string, string>): { readonly met
   return { method, options };
 }
 
-/** Reads the multipart body: two files and the option fields. */
-async function readParts(request: FastifyRequest): Promise<{ readonly files: Map<string, Buffer>; readonly fields: Map<string, string> }> {
+/** Reads the multipart body: two files (none over `fileSize` bytes) and the option fields. */
+async function readParts(request: FastifyRequest, kind: SwapKind, fileSize: number): Promise<{ readonly files: Map<string, Buffer>; readonly fields: Map<string, string> }> {
   if (!request.isMultipart()) {
-    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 415, `POST /v1/swaps takes multipart/form-data, got ${String(request.headers['content-type'] ?? 'no content type').slice(0, 60)}.`, 'Send the images as multipart form files source and target (curl -F source=@a.jpg -F target=@b.jpg).');
+    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 415, `POST /v1/${COLLECTIONS[kind]} takes multipart/form-data, got ${String(request.headers['content-type'] ?? 'no content type').slice(0, 60)}.`, `Send the files as multipart form files source and target (curl -F source=@face.jpg -F target=@${kind === 'video' ? 'clip.mp4' : 'photo.jpg'}).`);
   }
   const files = new Map<string, Buffer>();
   const fields = new Map<string, string>();
-  for await (const part of request.parts()) {
+  for await (const part of request.parts({ limits: { fileSize } })) {
     if (part.type === 'file') {
       if (part.fieldname !== 'source' && part.fieldname !== 'target') {
         part.file.resume();
@@ -91,7 +103,7 @@ async function readParts(request: FastifyRequest): Promise<{ readonly files: Map
     }
   }
   for (const which of ['source', 'target']) {
-    if (!files.has(which)) throw invalid(`The ${which} file is missing.`, 'Send both images as multipart files: -F source=@face.jpg -F target=@photo.jpg.');
+    if (!files.has(which)) throw invalid(`The ${which} file is missing.`, `Send both as multipart files: -F source=@face.jpg -F target=@${kind === 'video' ? 'clip.mp4' : 'photo.jpg'}.`);
   }
   return { files, fields };
 }
@@ -120,21 +132,31 @@ async function pruneOpen(context: ServiceContext, tenant: string): Promise<numbe
   return dropped;
 }
 
-/** Registers `POST /v1/swaps`. */
+/** Registers `POST /v1/swaps` and `POST /v1/videos`. */
 export function registerCreateSwap(app: FastifyInstance, context: ServiceContext): void {
-  app.post('/v1/swaps', async (request, reply) => {
+  for (const kind of SWAP_KINDS) registerCreateOf(kind, app, context);
+}
+
+function registerCreateOf(kind: SwapKind, app: FastifyInstance, context: ServiceContext): void {
+  const collection = COLLECTIONS[kind];
+  app.post(`/v1/${collection}`, async (request, reply) => {
     const tenant = authenticate(request, context.keys);
     const idempotencyHeader = request.headers['idempotency-key'];
     const idempotencyKey = typeof idempotencyHeader === 'string' ? idempotencyHeader : undefined;
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw invalid('The Idempotency-Key header must be 1-255 printable ASCII characters without spaces.', 'Send a UUID, for example.');
     }
-    const { files, fields } = await readParts(request);
+    const { limits } = context;
+    const { files, fields } = await readParts(request, kind, kind === 'video' ? Math.max(limits.maxVideoBytes, limits.maxUploadBytes) : limits.maxUploadBytes);
     const source = files.get('source')!;
     const target = files.get('target')!;
-    const { method, options } = parseFields(fields);
-    await checkImage(source, 'source', context.limits.maxPixels);
-    await checkImage(target, 'target', context.limits.maxPixels);
+    const { method, options } = parseFields(fields, kind);
+    if (source.byteLength > limits.maxUploadBytes) {
+      throw new ServiceError('PAYLOAD_TOO_LARGE', 413, `The source image is over this service's limit (${(limits.maxUploadBytes / 1024 / 1024).toFixed(1)} MiB).`, 'Send a smaller source photo (downscale or recompress it).');
+    }
+    await checkImage(source, 'source', limits.maxPixels);
+    if (kind === 'video') checkVideo(target);
+    else await checkImage(target, 'target', limits.maxPixels);
     const queue = context.queues.get(method);
     if (!queue) throw invalid(`This service has no queue for method ${method}.`, 'Send another method.');
 
@@ -145,15 +167,15 @@ export function registerCreateSwap(app: FastifyInstance, context: ServiceContext
       // The first POST with a key claims it (SET NX); a retry finds the claim and answers its job,
       // provided it sends the same request.
       idempotencyRedisKey = redisKeys.idempotency(tenant, idempotencyKey);
-      const fingerprint = sha256(`${sha256(source)}:${sha256(target)}:${method}:${JSON.stringify(Object.entries(options).sort())}`);
+      const fingerprint = sha256(`${kind}:${sha256(source)}:${sha256(target)}:${method}:${JSON.stringify(Object.entries(options).sort())}`);
       const claimed = await context.redis.set(idempotencyRedisKey, JSON.stringify({ id, fingerprint }), 'EX', ttl, 'NX');
       if (claimed !== 'OK') {
         const existing = JSON.parse((await context.redis.get(idempotencyRedisKey)) ?? '{}') as { id?: string; fingerprint?: string };
         if (existing.id && existing.fingerprint === fingerprint) {
-          const record = { tenant, method, createdAt: Date.now() };
+          const record = { tenant, kind, method, createdAt: Date.now() };
           const fields = await context.redis.hgetall(redisKeys.record(existing.id));
           const view = await viewOf(context, existing.id, { ...record, createdAt: Number(fields.createdAt ?? record.createdAt), ...(fields.cancelledAt ? { cancelledAt: Number(fields.cancelledAt) } : {}) });
-          return reply.code(200).header('location', `/v1/swaps/${existing.id}`).header('idempotent-replay', 'true').send(view);
+          return reply.code(200).header('location', `/v1/${collection}/${existing.id}`).header('idempotent-replay', 'true').send(view);
         }
         throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was used for a different request.', 'Use a new key for a new request; a retry must send the same files and fields.');
       }
@@ -163,13 +185,22 @@ export function registerCreateSwap(app: FastifyInstance, context: ServiceContext
       claimed = await claimQuota(context.redis, tenant, id, context.limits.quota, ttl);
       if (!claimed && (await pruneOpen(context, tenant)) > 0) claimed = await claimQuota(context.redis, tenant, id, context.limits.quota, ttl);
       if (!claimed) {
-        throw new ServiceError('QUOTA_EXCEEDED', 429, `This API key's tenant has ${context.limits.quota} swaps waiting or running, its quota.`, 'Wait for some to finish (GET /v1/swaps/:id), or cancel some (DELETE), then send it again.');
+        throw new ServiceError('QUOTA_EXCEEDED', 429, `This API key's tenant has ${context.limits.quota} swaps waiting or running, its quota.`, `Wait for some to finish (GET /v1/${collection}/:id), or cancel some (DELETE), then send it again.`);
       }
       const createdAt = Date.now();
       await putInputs(context.redis, id, source, target, ttl);
-      await context.redis.multi().hset(redisKeys.record(id), { tenant, method, createdAt: String(createdAt) }).expire(redisKeys.record(id), ttl).exec();
-      const data: SwapJobData = { version: JOB_VERSION, tenant, method, options, createdAt, ttlSeconds: ttl };
-      await queue.add('swap', data, {
+      await context.redis.multi().hset(redisKeys.record(id), { tenant, kind, method, createdAt: String(createdAt) }).expire(redisKeys.record(id), ttl).exec();
+      const data: SwapJobData = {
+        version: JOB_VERSION,
+        kind,
+        tenant,
+        method,
+        options,
+        createdAt,
+        ttlSeconds: ttl,
+        ...(kind === 'video' ? { videoLimits: { maxFrames: limits.maxVideoFrames, maxPixels: limits.maxPixels } } : {}),
+      };
+      await queue.add(kind, data, {
         jobId: id,
         // A worker that throws an unexpected error gets two more tries; bad inputs fail at once.
         attempts: 3,
@@ -177,7 +208,7 @@ export function registerCreateSwap(app: FastifyInstance, context: ServiceContext
         removeOnComplete: { age: ttl },
         removeOnFail: { age: ttl },
       });
-      return reply.code(202).header('location', `/v1/swaps/${id}`).send(await viewOf(context, id, { tenant, method, createdAt }));
+      return reply.code(202).header('location', `/v1/${collection}/${id}`).send(await viewOf(context, id, { tenant, kind, method, createdAt }));
     } catch (error) {
       if (idempotencyRedisKey) await context.redis.del(idempotencyRedisKey).catch(() => undefined);
       if (claimed) await releaseQuota(context.redis, tenant, id).catch(() => undefined);

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/swaps/:id/events`: server-sent events. Every change of the swap (active, progress,
+ * `GET /v1/swaps/:id/events` (and `/v1/videos/:id/events`): server-sent events. Every change of the swap (active, progress,
  * completed, failed) is sent as `event: swap` with the same JSON as `GET /v1/swaps/:id`; the
  * stream ends after a final status (completed, failed, cancelled, expired).
  */
@@ -8,7 +8,8 @@ import { type ConnectionOptions, QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { authenticate } from '../auth/authenticate.js';
 import type { ServiceContext } from './context.js';
-import { ownedRecord, viewOf } from './swap-view.js';
+import { SWAP_KINDS, type SwapKind } from '../queue/contract.js';
+import { COLLECTIONS, ownedRecord, viewOf } from './swap-view.js';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'expired']);
 const EVENTS = ['active', 'progress', 'completed', 'failed', 'removed', 'stalled', 'waiting'] as const;
@@ -17,10 +18,14 @@ const EVENTS = ['active', 'progress', 'completed', 'failed', 'removed', 'stalled
 export type QueueEventsOf = (method: Method) => QueueEvents;
 
 export function registerEvents(app: FastifyInstance, context: ServiceContext, eventsOf: QueueEventsOf): void {
-  app.get<{ Params: { id: string } }>('/v1/swaps/:id/events', async (request, reply) => {
+  for (const kind of SWAP_KINDS) registerEventsOf(kind, app, context, eventsOf);
+}
+
+function registerEventsOf(kind: SwapKind, app: FastifyInstance, context: ServiceContext, eventsOf: QueueEventsOf): void {
+  app.get<{ Params: { id: string } }>(`/v1/${COLLECTIONS[kind]}/:id/events`, async (request, reply) => {
     const tenant = authenticate(request, context.keys);
     const { id } = request.params;
-    const record = await ownedRecord(context, id, tenant);
+    const record = await ownedRecord(context, id, tenant, kind);
     const events = eventsOf(record.method);
     await events.waitUntilReady();
     reply.hijack();
@@ -39,7 +44,7 @@ export function registerEvents(app: FastifyInstance, context: ServiceContext, ev
     const send = () => {
       sending = sending.then(async () => {
         if (closed) return;
-        const view = await viewOf(context, id, await ownedRecord(context, id, tenant));
+        const view = await viewOf(context, id, await ownedRecord(context, id, tenant, kind));
         if (closed) return;
         out.write(`event: swap\ndata: ${JSON.stringify(view)}\n\n`);
         if (FINAL.has(view.status)) close();

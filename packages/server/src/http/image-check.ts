@@ -75,3 +75,29 @@ export async function checkImage(bytes: Uint8Array, which: string, maxPixels: nu
   }
   return { format, width, height };
 }
+
+/** The video containers the service takes, by their magic bytes. */
+export const VIDEO_FORMATS = ['mp4', 'matroska'] as const;
+/** One of {@link VIDEO_FORMATS}: `mp4` covers ISO base media (MP4, MOV, M4V), `matroska` MKV and WebM. */
+export type VideoFormat = (typeof VIDEO_FORMATS)[number];
+
+/** The container of `bytes` by magic number, or undefined. */
+export function sniffVideo(bytes: Uint8Array): VideoFormat | undefined {
+  if (ascii(bytes, 4, 8) === 'ftyp' && !HEIF_BRANDS.has(ascii(bytes, 8, 12))) return 'mp4';
+  if (startsWith(bytes, [0x1a, 0x45, 0xdf, 0xa3])) return 'matroska';
+  return undefined;
+}
+
+/**
+ * A target video is checked by its container's magic bytes here; its frame count and size are
+ * checked by the worker with ffprobe before any frame is swapped (this server decodes nothing).
+ * @throws ServiceError `UNSUPPORTED_MEDIA_TYPE` (415) for anything but MP4/MOV and MKV/WebM.
+ */
+export function checkVideo(bytes: Uint8Array): VideoFormat {
+  const format = sniffVideo(bytes);
+  if (!format) {
+    const what = sniffRaster(bytes) ? `a ${sniffRaster(bytes)!.toUpperCase()} image, not a video` : describeRefused(bytes);
+    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 415, `The target upload is ${what}.`, 'Send the target video as MP4, MOV, MKV or WebM (or a photo to POST /v1/swaps).');
+  }
+  return format;
+}

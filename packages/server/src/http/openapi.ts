@@ -34,17 +34,18 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
         required: ['id', 'status', 'method', 'createdAt', 'attempts'],
         properties: {
           id: { type: 'string', format: 'uuid' },
+          kind: { enum: ['photo', 'video'] },
           status: { enum: ['waiting', 'active', 'completed', 'failed', 'cancelled', 'expired'] },
           method: { enum: ['fslsd', 'megafs'] },
           createdAt: { type: 'string', format: 'date-time' },
           attempts: { type: 'integer' },
           startedAt: { type: 'string', format: 'date-time', description: 'When a worker (last) started it.' },
           finishedAt: { type: 'string', format: 'date-time' },
-          progress: { type: 'object', properties: { stage: { type: 'string' }, stagesDone: { type: 'integer' } } },
+          progress: { type: 'object', properties: { stage: { type: 'string', description: 'a network stage; for videos, frames' }, stagesDone: { type: 'integer' }, frames: { type: 'integer', description: 'Videos: the frame count' } } },
           result: {
             type: 'object',
             properties: {
-              url: { type: 'string' }, contentType: { const: 'image/png' }, width: { type: 'integer' }, height: { type: 'integer' }, bytes: { type: 'integer' },
+              url: { type: 'string' }, contentType: { enum: ['image/png', 'video/mp4'] }, frames: { type: 'integer', description: 'Videos: frames written' }, width: { type: 'integer' }, height: { type: 'integer' }, bytes: { type: 'integer' },
               sha256: { type: 'string' }, faces: { type: 'integer' }, method: { type: 'string' }, models: { type: 'string' }, writtenBy: { type: 'string' }, writtenAt: { type: 'integer' }, milliseconds: { type: 'number' },
               sourceFace: { enum: ['encoded', 'cache'], description: 'cache: the source face was read from the fleet-wide cache (same photo, face index and model set)' },
             },
@@ -112,6 +113,54 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
         parameters: [idParameter],
         responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: errorResponse('No such swap for this key') },
       },
+    },
+    '/v1/videos': {
+      post: {
+        summary: 'Queue a video swap: the source face onto one tracked face of every frame (an MP4 with the audio kept, XMP-labelled as synthetic)',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['source', 'target'],
+                properties: {
+                  source: { type: 'string', format: 'binary', description: 'Photo with the face to transfer.' },
+                  target: { type: 'string', format: 'binary', description: 'Video: MP4, MOV, MKV or WebM; its frame count and size are checked by the worker before any frame is swapped.' },
+                  method: { enum: ['fslsd', 'megafs'], default: 'fslsd' },
+                  faceIndex: { type: 'integer', minimum: 0 },
+                  sourceFaceIndex: { type: 'integer', minimum: 0 },
+                  split: { type: 'string' },
+                  strength: { type: 'number' },
+                  editor: { type: 'boolean' },
+                  minScore: { type: 'number', minimum: 0, maximum: 1 },
+                  smoothing: { type: 'number', minimum: 0, maximum: 1 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          202: { description: 'Queued', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
+          200: { description: 'An idempotent replay', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
+          400: errorResponse('A field is wrong or missing'),
+          401: errorResponse('No valid API key'),
+          413: errorResponse('An upload is over the byte limit'),
+          415: errorResponse('The target is not a video container the service takes, or the source not a raster image'),
+          429: errorResponse('RATE_LIMITED or QUOTA_EXCEEDED'),
+        },
+      },
+    },
+    '/v1/videos/{id}': {
+      get: { summary: 'Status, progress (frames), result or error (VIDEO_TOO_LONG, TOO_MANY_PIXELS, …)', parameters: [idParameter], responses: { 200: { description: 'The video swap', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such video swap for this key') } },
+      delete: { summary: 'Cancel a waiting or active video swap', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such video swap for this key'), 409: errorResponse('Already completed or failed') } },
+    },
+    '/v1/videos/{id}/result': {
+      get: { summary: 'The swapped video (MP4, XMP-labelled as synthetic)', parameters: [idParameter], responses: { 200: { description: 'The MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('No such video swap for this key'), 409: errorResponse('Not completed'), 410: errorResponse('Expired') } },
+    },
+    '/v1/videos/{id}/events': {
+      get: { summary: 'Server-sent events, as for photo swaps', parameters: [idParameter], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: errorResponse('No such video swap for this key') } },
     },
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process answers' } } } },
     '/readyz': { get: { summary: 'Readiness: Redis answers', security: [], responses: { 200: { description: 'Ready' }, 503: errorResponse('Redis does not answer') } } },

@@ -5,8 +5,14 @@
  */
 import type { Method } from '@fslsd/core';
 
-/** The version of {@link SwapJobData}; a worker refuses jobs of another. */
-export const JOB_VERSION = 1;
+/** The version of {@link SwapJobData}; a worker refuses jobs of another. 2: videos (`kind`). */
+export const JOB_VERSION = 2;
+
+/** What a swap works on: a photo (`POST /v1/swaps`) or a video (`POST /v1/videos`). */
+export type SwapKind = 'photo' | 'video';
+
+/** Every {@link SwapKind}. */
+export const SWAP_KINDS: readonly SwapKind[] = ['photo', 'video'];
 
 /** Swap options a request may set (the multipart fields of `POST /v1/swaps`). */
 export interface SwapRequestOptions {
@@ -24,11 +30,17 @@ export interface SwapRequestOptions {
   readonly editor?: boolean;
   /** Minimum detector score in [0, 1]. */
   readonly minScore?: number;
+  /** Videos: temporal smoothing of the tracked face, 0 (off) .. 1 (strongest). */
+  readonly smoothing?: number;
 }
 
 /** The data of a swap job in the queue. */
 export interface SwapJobData {
   readonly version: typeof JOB_VERSION;
+  /** A photo swap (the target is an image) or a video swap (the target is a video). */
+  readonly kind: SwapKind;
+  /** For videos: the most frames, and pixels per frame, the worker accepts (checked with ffprobe before any frame is swapped). */
+  readonly videoLimits?: { readonly maxFrames: number; readonly maxPixels: number };
   /** Who created it: only this tenant's key sees it. */
   readonly tenant: string;
   readonly method: Method;
@@ -41,15 +53,18 @@ export interface SwapJobData {
 
 /** What a finished swap job returns (and what `GET /v1/swaps/:id` shows as `result`). */
 export interface SwapJobResult {
-  readonly contentType: 'image/png';
+  /** A PNG for photos; an MP4 (H.264, the target's audio kept) for videos. Both labelled synthetic in their XMP. */
+  readonly contentType: 'image/png' | 'video/mp4';
   /** Equal to the target's. */
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
   /** sha256 hex of the PNG. */
   readonly sha256: string;
-  /** How many faces were swapped. */
+  /** How many faces were swapped (videos: in how many frames a face was swapped). */
   readonly faces: number;
+  /** Videos: the frames written. */
+  readonly frames?: number;
   readonly method: Method;
   /** Id of the model set that swapped (name and fingerprint). */
   readonly models: string;
@@ -69,6 +84,8 @@ export interface SwapJobResult {
 export interface SwapProgress {
   /** `reading-inputs`, a network stage (`encode-latent`, `synthesize`, …) or `writing-result`. */
   readonly stage: string;
-  /** Network stages finished so far. */
+  /** Network stages finished so far (videos: frames). */
   readonly stagesDone: number;
+  /** Videos: the frame count of the target. */
+  readonly frames?: number;
 }

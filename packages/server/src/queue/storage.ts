@@ -28,12 +28,22 @@ export async function deleteInputs(redis: Redis, id: string): Promise<void> {
 }
 
 // A cancelled swap gets no result; a result, once there, is never replaced. Cancel (below) and
-// this script exclude each other: whichever runs first decides.
+// this script exclude each other: whichever runs first decides. The swap's durations go into the
+// fleet's histograms in the same step, so they count exactly the results written.
 const WRITE_ONCE = `
 if redis.call('HEXISTS', KEYS[3], 'cancelledAt') == 1 then return -1 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then
   redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
   redis.call('ZREM', KEYS[4], ARGV[4])
+  local buckets = cjson.decode(ARGV[5])
+  local phases = cjson.decode(ARGV[6])
+  for phase, seconds in pairs(phases) do
+    for _, bound in ipairs(buckets) do
+      if seconds <= bound then redis.call('HINCRBY', KEYS[5], phase .. ':' .. bound, 1) end
+    end
+    redis.call('HINCRBY', KEYS[5], phase .. ':count', 1)
+    redis.call('HINCRBYFLOAT', KEYS[5], phase .. ':sum', seconds)
+  end
   return 1
 end
 return 0`;
@@ -43,13 +53,21 @@ export type WriteOutcome =
   | { readonly outcome: 'written' | 'exists'; readonly info: SwapJobResult }
   | { readonly outcome: 'cancelled' };
 
+/** Upper bounds of the swap-duration histogram buckets, in seconds (the text form is the label). */
+export const DURATION_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800] as const;
+
+/** The phases of a swap's duration the histogram counts: queued, running, request to result. */
+export type DurationPhase = 'wait' | 'run' | 'total';
+
 /**
- * Writes the result of swap `id` of `tenant` unless one exists or the swap was cancelled.
+ * Writes the result of swap `id` of `tenant` unless one exists or the swap was cancelled, and
+ * adds its `durations` (seconds per phase) to its method's histogram when it writes.
  * @returns `written` and `info` when this call wrote it; `exists` and the info of the result
  * that was already there; or `cancelled`.
  */
-export async function writeResultOnce(redis: Redis, id: string, tenant: string, png: Uint8Array, info: SwapJobResult, ttlSeconds: number): Promise<WriteOutcome> {
-  const written = await redis.eval(WRITE_ONCE, 4, redisKeys.result(id), redisKeys.resultInfo(id), redisKeys.record(id), redisKeys.open(tenant), Buffer.from(png.buffer, png.byteOffset, png.byteLength), JSON.stringify(info), String(ttlSeconds), id);
+export async function writeResultOnce(redis: Redis, id: string, tenant: string, bytes: Uint8Array, info: SwapJobResult, ttlSeconds: number, durations: Readonly<Record<DurationPhase, number>>): Promise<WriteOutcome> {
+  const keys = [redisKeys.result(id), redisKeys.resultInfo(id), redisKeys.record(id), redisKeys.open(tenant), redisKeys.durations(info.method)];
+  const written = await redis.eval(WRITE_ONCE, keys.length, ...keys, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), JSON.stringify(info), String(ttlSeconds), id, JSON.stringify(DURATION_BUCKETS), JSON.stringify(durations));
   if (written === -1) return { outcome: 'cancelled' };
   if (written === 1) return { outcome: 'written', info };
   const existing = await getResultInfo(redis, id);
@@ -91,25 +109,12 @@ export async function releaseQuota(redis: Redis, tenant: string, id: string): Pr
   await redis.zrem(redisKeys.open(tenant), id);
 }
 
-/** Upper bounds of the swap-duration histogram buckets, in seconds. */
-export const DURATION_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800] as const;
-
-/** Adds one swap's `seconds` in `phase` (queue wait, run, or total) to the fleet's histogram. */
-export async function recordDuration(redis: Redis, method: Method, phase: DurationPhase, seconds: number): Promise<void> {
-  const key = redisKeys.durations(method);
-  const multi = redis.multi();
-  for (const bound of DURATION_BUCKETS) if (seconds <= bound) multi.hincrby(key, `${phase}:${bound}`, 1);
-  multi.hincrby(key, `${phase}:count`, 1).hincrbyfloat(key, `${phase}:sum`, seconds);
-  await multi.exec();
-}
-
 /** Counts a swap that failed for good, by method and error code. */
 export async function recordFailure(redis: Redis, method: Method, code: string): Promise<void> {
   await redis.hincrby(redisKeys.failures, `${method}:${code}`, 1);
 }
 
-/** The phases of a swap's duration the histogram counts. */
-export type DurationPhase = 'wait' | 'run' | 'total';
+
 
 /** The description of swap `id`'s result, or null when there is none (yet, or any more). */
 export async function getResultInfo(redis: Redis, id: string): Promise<SwapJobResult | null> {

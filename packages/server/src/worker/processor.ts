@@ -14,15 +14,18 @@
  * (UnrecoverableError); anything else is retried by BullMQ. The reason is stored as the typed
  * JSON the API shows.
  */
-import { hostname } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { type FslsdErrorCode, FslsdError, type ProgressEvent } from '@fslsd/core';
-import type { FaceSwapper, SwapOptions } from '@fslsd/node';
+import { type FslsdErrorCode, FslsdError, type ProgressEvent, type SourceFace } from '@fslsd/core';
+import { type FaceSwapper, type SwapOptions, probeVideo } from '@fslsd/node';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ErrorInfo } from '../errors.js';
+import { type ErrorInfo, ServiceError } from '../errors.js';
+import { sniffVideo } from '../http/image-check.js';
 import { JOB_VERSION, type SwapJobData, type SwapJobResult, type SwapProgress, type SwapRequestOptions } from '../queue/contract.js';
-import { deleteInputs, getInput, getResultInfo, isCancelled, recordDuration, writeResultOnce } from '../queue/storage.js';
+import { deleteInputs, getInput, getResultInfo, isCancelled, writeResultOnce } from '../queue/storage.js';
 import { encodeLabelledPng } from './encode-result.js';
 import type { SourceFaceCache } from './source-cache.js';
 
@@ -41,7 +44,7 @@ function messageOf(error: FslsdError): string {
 }
 
 /** The request's options as FaceSwapper.swap takes them with an encoded source face. */
-export function toSwapOptions(options: SwapRequestOptions): SwapOptions {
+export function toSwapOptions(options: SwapRequestOptions): SwapOptions & { readonly smoothing?: number } {
   const { sourceFaceIndex: _sourceFaceIndex, ...rest } = options;
   return rest;
 }
@@ -57,6 +60,67 @@ export interface ProcessorDependencies {
   readonly sourceCache: SourceFaceCache;
   /** Recorded in each result it writes; default `host:pid`. */
   readonly workerName?: string;
+}
+
+/** What a swap job made, before it is described and stored. */
+interface Swapped {
+  readonly bytes: Uint8Array;
+  readonly contentType: SwapJobResult['contentType'];
+  readonly width: number;
+  readonly height: number;
+  readonly faces: number;
+  readonly frames?: number;
+}
+
+/** A photo: the swap, as a PNG labelled synthetic. */
+async function swapPhotoJob(swapper: FaceSwapper, face: SourceFace, target: Uint8Array, data: SwapJobData, onProgress: (event: ProgressEvent) => void, signal?: AbortSignal): Promise<Swapped> {
+  const swapped = await swapper.swap(face, target, { ...toSwapOptions(data.options), onProgress, ...(signal ? { signal } : {}) });
+  const png = await encodeLabelledPng(swapped.image);
+  return { bytes: png, contentType: 'image/png', width: swapped.image.width, height: swapped.image.height, faces: swapped.faces.length };
+}
+
+/** Fewest milliseconds between two frame-progress reports (each is a Redis write and an event). */
+const FRAME_REPORT_MS = 250;
+
+/**
+ * A video: the target is written to a private temporary folder (ffmpeg reads files), probed
+ * against the job's limits before any frame is swapped, swapped frame by frame by the SDK (an
+ * MP4 with the target's audio, labelled synthetic in its XMP), read back, and the folder removed.
+ */
+async function swapVideoJob(swapper: FaceSwapper, face: SourceFace, target: Uint8Array, data: SwapJobData, onFrames: (done: number, frames: number) => void, signal?: AbortSignal): Promise<Swapped> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'fslsd-video-'));
+  try {
+    const input = path.join(folder, sniffVideo(target) === 'matroska' ? 'target.mkv' : 'target.mp4');
+    const output = path.join(folder, 'swapped.mp4');
+    await writeFile(input, target, { mode: 0o600 });
+    const probed = await probeVideo(input);
+    const limits = data.videoLimits;
+    if (limits && probed.frames > limits.maxFrames) {
+      throw new ServiceError('VIDEO_TOO_LONG', 413, `The target video has ${probed.frames} frames; this service takes at most ${limits.maxFrames}.`, 'Trim the video (or lower its frame rate) and send it again.');
+    }
+    if (limits && probed.width * probed.height > limits.maxPixels) {
+      throw new ServiceError('TOO_MANY_PIXELS', 413, `The target video is ${probed.width}x${probed.height}; this service takes at most ${(limits.maxPixels / 1e6).toFixed(1)} megapixels a frame.`, 'Downscale it before uploading.');
+    }
+    let done = 0;
+    let reported = 0;
+    const result = await swapper.swapVideo(face, input, output, {
+      ...toSwapOptions(data.options),
+      overwrite: true,
+      ...(signal ? { signal } : {}),
+      onFrame: (_frame, info) => {
+        done += 1;
+        const now = performance.now();
+        if (now - reported >= FRAME_REPORT_MS || done === info.frames) {
+          reported = now;
+          onFrames(done, info.frames);
+        }
+      },
+    });
+    const bytes = await readFile(output);
+    return { bytes, contentType: 'video/mp4', width: result.info.width, height: result.info.height, faces: result.swappedFrames, frames: result.frames };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 }
 
 /** The processor function of a swap worker. */
@@ -91,50 +155,47 @@ export function createSwapProcessor(dependencies: ProcessorDependencies): (job: 
       }
     };
     const started = performance.now();
-    let swapped;
+    let swapped: Swapped;
     let sourceFace: SwapJobResult['sourceFace'];
     try {
       const faceIndex = data.options.sourceFaceIndex ?? 0;
       const encodeSource = () => swapper.encodeSource(source, { faceIndex, onProgress, ...(signal ? { signal } : {}) });
       const resolved = await sourceCache.resolve(swapper.models, source, faceIndex, encodeSource, signal);
       sourceFace = resolved.origin;
-      swapped = await swapper.swap(resolved.face, target, { ...toSwapOptions(data.options), onProgress, ...(signal ? { signal } : {}) });
+      swapped = data.kind === 'video'
+        ? await swapVideoJob(swapper, resolved.face, target, data, (done, frames) => void report({ stage: 'frames', stagesDone: done, frames }), signal)
+        : await swapPhotoJob(swapper, resolved.face, target, data, onProgress, signal);
     } catch (error) {
       if (signal?.aborted && (await isCancelled(redis, id))) throw cancelled(id);
       if (error instanceof FslsdError) {
         throw failure({ code: error.code, message: messageOf(error), fix: error.fix ?? 'Check the inputs.' }, !INPUT_ERRORS.has(error.code));
       }
+      if (error instanceof ServiceError) throw failure({ code: error.code, message: error.message, fix: error.fix }, false);
       throw error;
     }
     const milliseconds = Math.round(performance.now() - started);
     await report({ stage: 'writing-result', stagesDone });
-    const png = await encodeLabelledPng(swapped.image);
+    const { bytes, ...described } = swapped;
     const info: SwapJobResult = {
-      contentType: 'image/png',
-      width: swapped.image.width,
-      height: swapped.image.height,
-      bytes: png.byteLength,
-      sha256: createHash('sha256').update(png).digest('hex'),
-      faces: swapped.faces.length,
-      method: swapped.method,
-      models: swapped.models,
+      ...described,
+      bytes: bytes.byteLength,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      method: swapper.method,
+      models: swapper.models,
       writtenBy: workerName,
       writtenAt: Date.now(),
       milliseconds,
       sourceFace,
     };
-    const written = await writeResultOnce(redis, id, data.tenant, png, info, data.ttlSeconds);
+    const now = Date.now();
+    const durations = {
+      wait: Math.max(0, (job.processedOn ?? now) - job.timestamp) / 1000,
+      run: milliseconds / 1000,
+      total: Math.max(0, now - job.timestamp) / 1000,
+    };
+    const written = await writeResultOnce(redis, id, data.tenant, bytes, info, data.ttlSeconds, durations);
     await deleteInputs(redis, id);
     if (written.outcome === 'cancelled') throw cancelled(id);
-    if (written.outcome === 'written') {
-      const now = Date.now();
-      const waited = Math.max(0, (job.processedOn ?? now) - job.timestamp) / 1000;
-      await Promise.all([
-        recordDuration(redis, data.method, 'wait', waited),
-        recordDuration(redis, data.method, 'run', milliseconds / 1000),
-        recordDuration(redis, data.method, 'total', Math.max(0, now - job.timestamp) / 1000),
-      ]).catch(() => undefined);
-    }
     return written.info;
   };
 }
