@@ -18,7 +18,8 @@ const WEB = 'packages/web/src';
 const MODELS = 'packages/models/src';
 const TRAIN = 'packages/models/python/fslsd_train';
 const DATASET = 'packages/node/src/dataset';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean }[]} */
+const SERVER = 'packages/server/src';
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean, server?: string[] }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -71,6 +72,19 @@ const MUTANTS = [
   { dataset: true, name: 'dataset: a dataset of another psp-encoder is resumed', file: `${DATASET}/manifest.ts`, from: 'if (existing.models?.pspEncoderSha256 !== wanted.models.pspEncoderSha256) {', to: 'if (existing.models === undefined) {' },
   { dataset: true, name: 'dataset: the flip variant is not mirrored', file: `${DATASET}/photo-entries.ts`, from: "const upright = variant === 'flip' ? await mirror(image) : image;", to: 'const upright = image;' },
   { dataset: true, name: 'dataset: the mask written from the paste-back alpha', file: `${DATASET}/photo-entries.ts`, from: 'mask: prepared.masks.inner,', to: 'mask: prepared.masks.paste,' },
+  // The swap service (@fslsd/server): rebuilt (workers run its dist), checked by the test files named, on a real redis-server.
+  { server: ['test/api.test.ts'], name: 'service: a result can be written twice (no NX)', file: `${SERVER}/queue/storage.ts`, from: "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then", to: "if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) then" },
+  { server: ['test/api.test.ts'], name: 'service: a cancelled swap still gets its result', file: `${SERVER}/queue/storage.ts`, from: "if redis.call('HEXISTS', KEYS[3], 'cancelledAt') == 1 then return -1 end\nif redis.call('SET'", to: "if redis.call('SET'" },
+  { server: ['test/api.test.ts'], name: 'service: the histogram does not count the swap', file: `${SERVER}/queue/storage.ts`, from: "    redis.call('HINCRBY', KEYS[5], phase .. ':count', 1)\n", to: '' },
+  { server: ['test/api.test.ts'], name: "service: another tenant's swap is visible", file: `${SERVER}/http/swap-view.ts`, from: "if (fields.tenant !== tenant || (fields.kind", to: "if ((fields.kind" },
+  { server: ['test/api.test.ts'], name: 'service: the quota lets one more through', file: `${SERVER}/queue/storage.ts`, from: "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end", to: "if redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[1]) then return 0 end" },
+  { server: ['test/api.test.ts'], name: 'service: the rate limit counts per address, not per key', file: `${SERVER}/http/app.ts`, from: "return key !== undefined && options.keys.tenantOf(key) !== undefined ? `key:${hashKey(key)}` : `address:${request.ip}`;", to: 'return `address:${request.ip}`;' },
+  { server: ['test/fleet.test.ts'], name: 'service: the source-face cache is never read', file: `${SERVER}/worker/source-cache.ts`, from: "        if (cached) return { face: cached, origin: 'cache' };\n", to: '' },
+  { server: ['test/fleet.test.ts'], name: 'service: concurrent first uses of a photo each encode it (no lock)', file: `${SERVER}/worker/source-cache.ts`, from: "if ((await redis.set(lock, token, 'PX', lockMilliseconds, 'NX')) === 'OK') {", to: 'if (true) {' },
+  { server: ['test/fleet.test.ts'], name: 'service: an active swap is not told it was cancelled (runs to the end)', file: `${SERVER}/http/cancel-swap.ts`, from: '    await context.redis.publish(CANCEL_CHANNEL, id);\n', to: '' },
+  { server: ['test/fleet.test.ts'], name: 'service: SIGTERM drops the running swap instead of finishing it', file: `${SERVER}/worker/worker.ts`, from: '      await running.close();', to: '      await running.close(true);' },
+  { server: ['test/video.test.ts'], name: 'service: the frame limit lets one more frame through', file: `${SERVER}/worker/processor.ts`, from: 'if (limits && probed.frames > limits.maxFrames) {', to: 'if (limits && probed.frames > limits.maxFrames + 1) {' },
+  { server: ['test/video.test.ts'], name: "service: a video's id answers under /v1/swaps", file: `${SERVER}/http/swap-view.ts`, from: "(fields.kind ?? 'photo') !== kind || ", to: '' },
   // The browser binding: rebuilt with the demo app, checked in Chromium (the shipped-worker test).
   { web: true, name: 'web: a ContractError loses its fields across the worker boundary', file: `${WEB}/wire.ts`, from: 'if (wire.contract) return new ContractError(', to: "if (wire.contract?.model === '') return new ContractError(" },
   { web: true, name: 'web: an aborted call is left to the worker', file: `${WEB}/face-swapper.ts`, from: 'if (!pending.delete(id)) return;', to: 'if (pending.has(id)) return;' },
@@ -89,14 +103,16 @@ const full = args.includes('--full');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const pnpm = ensureInstall();
 
-function build(web = false, models = false) {
+function build(web = false, models = false, server = false) {
+  if (server) return runPnpm(pnpm, ['--filter', '@fslsd/server', 'build'], { stdio: 'ignore' }) === 0;
   if (runPnpm(pnpm, ['--filter', '@fslsd/core', 'build'], { stdio: 'ignore' }) !== 0) return false;
   if (models) return runPnpm(pnpm, ['--filter', '@fslsd/models', 'build'], { stdio: 'ignore' }) === 0;
   if (!web) return true;
   return runPnpm(pnpm, ['--filter', '@fslsd/web', 'build'], { stdio: 'ignore' }) === 0 && runPnpm(pnpm, ['--filter', 'example-web', 'build'], { stdio: 'ignore' }) === 0;
 }
 
-function suitesFail(web = false, models = false, dataset = false) {
+function suitesFail(web = false, models = false, dataset = false, server = undefined) {
+  if (server && !full) return runPnpm(pnpm, ['--filter', '@fslsd/server', 'exec', 'vitest', 'run', ...server], { stdio: 'ignore' }) !== 0;
   if (dataset && !full) return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/dataset.test.ts'], { stdio: 'ignore' }) !== 0;
   if (models && !full) {
     if (runPnpm(pnpm, ['--filter', '@fslsd/models', 'exec', 'vitest', 'run', 'test/pickle.test.ts'], { stdio: 'ignore' }) !== 0) return true;
@@ -136,7 +152,7 @@ for (const [index, mutant] of chosen.entries()) {
       outcome = python.status !== 0 ? 'killed' : 'SURVIVED';
     } else {
       // The dataset suite runs on the source: nothing to rebuild.
-      outcome = !(mutant.dataset || build(mutant.web, mutant.models)) ? 'killed (build)' : suitesFail(mutant.web, mutant.models, mutant.dataset) ? 'killed' : 'SURVIVED';
+      outcome = !(mutant.dataset || build(mutant.web, mutant.models, Boolean(mutant.server))) ? 'killed (build)' : suitesFail(mutant.web, mutant.models, mutant.dataset, mutant.server) ? 'killed' : 'SURVIVED';
     }
   } finally {
     writeFileSync(file, original);
@@ -144,7 +160,7 @@ for (const [index, mutant] of chosen.entries()) {
   if (outcome.startsWith('killed')) killed += 1;
   rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
 }
-if (!build(chosen.some((m) => m.web)) || (chosen.some((m) => m.models) && !build(false, true))) {
+if (!build(chosen.some((m) => m.web)) || (chosen.some((m) => m.models) && !build(false, true)) || (chosen.some((m) => m.server) && !build(false, false, true))) {
   log('error: the unmutated build failed after the run');
   process.exit(1);
 }

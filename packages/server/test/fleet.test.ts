@@ -160,6 +160,9 @@ describe.skipIf(skipRedis)('a fleet of workers on one Redis', () => {
     expect(worker.lines.filter((line) => line.includes(id))).toEqual([expect.stringMatching(new RegExp(`^failed ${id}: .*"code":"CANCELLED"`))]);
     const job = await redis.client.hgetall(`bull:${queueName('fslsd')}:${id}`);
     expect(JSON.parse(job.failedReason ?? '{}')).toMatchObject({ code: 'CANCELLED' });
+    // Aborted mid-swap: it never reached the result (a worker not told would swap to the end,
+    // and only the write would be refused).
+    expect((JSON.parse(job.progress ?? '{}') as { stage?: string }).stage).not.toBe('writing-result');
     expect(await redis.client.exists(`fslsd:swap:${id}:result`, `fslsd:swap:${id}:result-info`, `fslsd:swap:${id}:source`, `fslsd:swap:${id}:target`)).toBe(0);
     expect(await redis.client.zscore('fslsd:tenant:alice:open', id)).toBeNull();
     expect(((await (await fetch(`${running.base}/v1/swaps/${id}`, as('alice'))).json()) as { status: string }).status).toBe('cancelled');
