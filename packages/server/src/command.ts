@@ -181,6 +181,21 @@ async function worker(args: string[]): Promise<number> {
     onProgress: (event) => {
       if (event.kind === 'warning') process.stderr.write(`${program}: warning [${event.code}]: ${event.message}\n`);
     },
+    onError: (() => {
+      // At most one line per 10 s: BullMQ may retry a refused command thousands of times a second.
+      let last = 0;
+      let suppressed = 0;
+      return (error: Error) => {
+        const now = Date.now();
+        if (now - last < 10_000) {
+          suppressed += 1;
+          return;
+        }
+        process.stderr.write(`${program}: Redis error${suppressed ? ` (and ${suppressed} more since the last line)` : ''}: ${error.message.split('\n')[0]}\n`);
+        last = now;
+        suppressed = 0;
+      };
+    })(),
     onJob: (event) => {
       if (quiet) return;
       if (event.kind === 'completed') console.log(`completed ${event.id} ${event.result.width}x${event.result.height} in ${event.result.milliseconds} ms by ${event.result.writtenBy}`);

@@ -251,6 +251,30 @@ describe.skipIf(skipRedis)('HTTP API v1 on a real Redis', () => {
     expect(wrong.stderr).toBe('fslsd: error [USAGE]: --port must be an integer >= 0, got "eighty".\n');
   });
 
+  it('closing a server ends its open event streams instead of waiting for their swaps (SIGTERM behind a load balancer)', async () => {
+    const other = await startService(redis.url, { ttlSeconds: 600 });
+    const created = await fetch(`${other.base}/v1/swaps`, as('alice', { method: 'POST', body: swapForm(hopper, hopper) }));
+    const { id } = (await created.json()) as { id: string };
+    const stream = await fetch(`${other.base}/v1/swaps/${id}/events`, as('alice'));
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^event: swap\ndata: \{.*"status":"waiting"/);
+    // No worker runs here: the swap stays waiting, yet close() returns and the stream ends.
+    const closing = other.service.close();
+    let ended = false;
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+    }
+    await closing;
+    expect(ended).toBe(true);
+    expect(((await (await fetch(`${running.base}/v1/swaps/${id}`, as('alice'))).json()) as { status: string }).status).toBe('waiting');
+  });
+
   it('/readyz answers 503 REDIS_UNAVAILABLE once Redis is gone', async () => {
     await redis.stop();
     const ready = await fetch(`${running.base}/readyz`);

@@ -18,10 +18,17 @@ const EVENTS = ['active', 'progress', 'completed', 'failed', 'removed', 'stalled
 export type QueueEventsOf = (method: Method) => QueueEvents;
 
 export function registerEvents(app: FastifyInstance, context: ServiceContext, eventsOf: QueueEventsOf): void {
-  for (const kind of SWAP_KINDS) registerEventsOf(kind, app, context, eventsOf);
+  // Streams last until their swap ends, which may be long after a SIGTERM: closing the server
+  // ends them first (an EventSource client reconnects, through the load balancer, to a server
+  // that is still up), or shutdown would wait for every watched swap.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
+  for (const kind of SWAP_KINDS) registerEventsOf(kind, app, context, eventsOf, open);
 }
 
-function registerEventsOf(kind: SwapKind, app: FastifyInstance, context: ServiceContext, eventsOf: QueueEventsOf): void {
+function registerEventsOf(kind: SwapKind, app: FastifyInstance, context: ServiceContext, eventsOf: QueueEventsOf, open: Set<() => void>): void {
   app.get<{ Params: { id: string } }>(`/v1/${COLLECTIONS[kind]}/:id/events`, async (request, reply) => {
     const tenant = authenticate(request, context.keys);
     const { id } = request.params;
@@ -36,6 +43,7 @@ function registerEventsOf(kind: SwapKind, app: FastifyInstance, context: Service
     const close = () => {
       if (closed) return;
       closed = true;
+      open.delete(close);
       clearInterval(heartbeat);
       for (const name of EVENTS) events.off(name, onEvent);
       out.end();
@@ -56,6 +64,7 @@ function registerEventsOf(kind: SwapKind, app: FastifyInstance, context: Service
     for (const name of EVENTS) events.on(name, onEvent);
     const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
     request.raw.once('close', close);
+    open.add(close);
     send();
   });
 }

@@ -41,6 +41,11 @@ export interface SwapWorkerOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Each job's outcome, for logs. */
   readonly onJob?: (event: SwapWorkerEvent) => void;
+  /**
+   * Errors of the queue connection (Redis refusing commands, unreachable): BullMQ retries them
+   * itself, often many times a second, so a log should thin them out.
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 /** One finished or failed job, as {@link SwapWorkerOptions.onJob} reports it. */
@@ -94,7 +99,7 @@ export async function startWorker(options: SwapWorkerOptions): Promise<SwapWorke
       options.onJob?.({ kind: 'failed', id: job.id ?? '', reason: error.message, willRetry });
     });
     // Connection errors are retried by BullMQ; without a listener Node would throw them.
-    worker.on('error', () => undefined);
+    worker.on('error', (error) => options.onError?.(error));
     await worker.waitUntilReady();
     // DELETE of an active swap publishes its id: the worker running it aborts it (the others
     // hold no such job: cancelJob answers false).
