@@ -32,7 +32,9 @@ export type ErrorCode = ServiceErrorCode | FslsdErrorCode;
 
 /** The `error` member of every error response, and of a failed swap's status. */
 export interface ErrorInfo {
+  /** A stable code for programs (`NO_FACE`, `QUOTA_EXCEEDED`, …). */
   readonly code: ErrorCode;
+  /** What went wrong, in one sentence for people. */
   readonly message: string;
   /** What the caller can do about it, in one sentence. */
   readonly fix: string;
@@ -40,14 +42,17 @@ export interface ErrorInfo {
 
 /** The body of every error response. */
 export interface ErrorBody {
+  /** The error. */
   readonly error: ErrorInfo;
 }
 
 /** An error the service answers with: its HTTP status and typed JSON body. */
 export class ServiceError extends Error {
+  /** The stable code. */
   readonly code: ServiceErrorCode;
   /** The HTTP status it is answered with. */
   readonly status: number;
+  /** What the caller can do about it. */
   readonly fix: string;
 
   constructor(code: ServiceErrorCode, status: number, message: string, fix: string, options: { cause?: unknown } = {}) {

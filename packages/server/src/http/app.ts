@@ -31,6 +31,7 @@ export interface ServiceOptions {
   readonly redis: string;
   /** The API keys (see `loadKeys`). */
   readonly keys: KeyRing;
+  /** Upload, pixel, video, TTL, rate and quota limits; each defaults as {@link ServiceLimits} says. */
   readonly limits?: ServiceLimits;
   /** Log requests as JSON lines (pino) on stdout. Default false. */
   readonly logger?: boolean;

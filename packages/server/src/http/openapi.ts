@@ -6,9 +6,13 @@ const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 's
 
 /** An OpenAPI document, as JSON. */
 export interface OpenApiDocument {
+  /** The OpenAPI version, `3.1.0`. */
   readonly openapi: string;
+  /** Title, API version, description and licence. */
   readonly info: { readonly title: string; readonly version: string; readonly [key: string]: unknown };
+  /** Every route, by path. */
   readonly paths: Readonly<Record<string, unknown>>;
+  /** Components, security, … */
   readonly [key: string]: unknown;
 }
 

@@ -14,10 +14,13 @@ export type SwapStatus = 'waiting' | 'active' | 'completed' | 'failed' | 'cancel
 
 /** The body of `GET /v1/swaps/:id` and `GET /v1/videos/:id` (and of their POSTs). */
 export interface SwapView {
+  /** The swap's id (a UUID). */
   readonly id: string;
   /** `photo` or `video`. */
   readonly kind: SwapKind;
+  /** Where it is in its life. */
   readonly status: SwapStatus;
+  /** `fslsd` or `megafs`. */
   readonly method: Method;
   /** ISO 8601. */
   readonly createdAt: string;

@@ -36,6 +36,7 @@ export interface SwapRequestOptions {
 
 /** The data of a swap job in the queue. */
 export interface SwapJobData {
+  /** The contract version ({@link JOB_VERSION}). */
   readonly version: typeof JOB_VERSION;
   /** A photo swap (the target is an image) or a video swap (the target is a video). */
   readonly kind: SwapKind;
@@ -43,7 +44,9 @@ export interface SwapJobData {
   readonly videoLimits?: { readonly maxFrames: number; readonly maxPixels: number };
   /** Who created it: only this tenant's key sees it. */
   readonly tenant: string;
+  /** `fslsd` or `megafs`: the queue it is in. */
   readonly method: Method;
+  /** The request's checked options. */
   readonly options: SwapRequestOptions;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
@@ -55,21 +58,25 @@ export interface SwapJobData {
 export interface SwapJobResult {
   /** A PNG for photos; an MP4 (H.264, the target's audio kept) for videos. Both labelled synthetic in their XMP. */
   readonly contentType: 'image/png' | 'video/mp4';
-  /** Equal to the target's. */
+  /** Width in pixels, equal to the target's. */
   readonly width: number;
+  /** Height in pixels, equal to the target's. */
   readonly height: number;
+  /** Size of the result file. */
   readonly bytes: number;
-  /** sha256 hex of the PNG. */
+  /** sha256 hex of the result file. */
   readonly sha256: string;
   /** How many faces were swapped (videos: in how many frames a face was swapped). */
   readonly faces: number;
   /** Videos: the frames written. */
   readonly frames?: number;
+  /** The method that swapped. */
   readonly method: Method;
   /** Id of the model set that swapped (name and fingerprint). */
   readonly models: string;
-  /** Which worker wrote the result (`host:pid`), and when (ms since the epoch). */
+  /** Which worker wrote the result (`host:pid`). */
   readonly writtenBy: string;
+  /** When it was written, in ms since the epoch. */
   readonly writtenAt: number;
   /** Milliseconds of the swap itself. */
   readonly milliseconds: number;

@@ -25,6 +25,7 @@ export interface SwapWorkerOptions {
   readonly models?: FaceSwapperOptions['models'];
   /** `fslsd` or `megafs`; default the model set's. The worker serves that method's queue. */
   readonly method?: Method;
+  /** `auto` (default: CUDA when it works, else the CPU), `cpu` or `cuda`. */
   readonly device?: Device;
   /** Intra-op threads per session. */
   readonly threads?: number;
@@ -55,6 +56,7 @@ export type SwapWorkerEvent =
 
 /** A running worker. */
 export interface SwapWorker {
+  /** The method of the loaded set: the queue it serves. */
   readonly method: Method;
   /** Id of the loaded model set. */
   readonly models: string;
