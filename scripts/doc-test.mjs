@@ -16,7 +16,7 @@ import path from 'node:path';
 import { ROOT, childEnv, findPnpm, log } from './ensure-install.mjs';
 import { skipWithout } from './skips.mjs';
 
-const PACKAGES = ['core', 'models', 'node', 'web'];
+const PACKAGES = ['core', 'models', 'node', 'web', 'server'];
 const sharp = createRequire(path.join(ROOT, 'packages', 'node', 'package.json'))('sharp');
 const LABEL = 'trainedAlgorithmicMedia';
 const keep = process.argv.includes('--keep');
@@ -80,9 +80,22 @@ try {
   writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'fslsd-doc-test', private: true, type: 'module', dependencies: { ...files, 'onnxruntime-node': ortVersion, vite: viteVersion } }, null, 2)}\n`);
   // pnpm 12 asks for a decision on every install script: none is needed (onnxruntime-node's
   // would download CUDA libraries; the CPU binaries are in its tarball).
-  writeFileSync(path.join(project, 'pnpm-workspace.yaml'), `overrides:\n${Object.entries(files).map(([k, v]) => `  "${k}": "${v}"`).join('\n')}\nallowBuilds:\n  onnxruntime-node: false\n  protobufjs: false\n  esbuild: false\n`);
+  writeFileSync(path.join(project, 'pnpm-workspace.yaml'), `overrides:\n${Object.entries(files).map(([k, v]) => `  "${k}": "${v}"`).join('\n')}\nallowBuilds:\n  onnxruntime-node: false\n  protobufjs: false\n  esbuild: false\n  msgpackr-extract: false\n`);
   log(`doc-test: installing the packed tarballs into ${project}...`);
   run(pnpmCommand, [...pnpmPrefix, 'install', '--prefer-offline', '--config.confirm-modules-purge=false'], { cwd: project });
+  // `fslsd serve | worker | api-key` find @fslsd/server from an installed @fslsd/node (pnpm's
+  // isolated layout: not beside it, from the project).
+  {
+    const fslsd = path.join(project, 'node_modules', '.bin', 'fslsd');
+    const key = spawnSync(fslsd, ['api-key', 'doc-test'], { cwd: project, encoding: 'utf8', env: childEnv({}) });
+    const help = spawnSync(fslsd, ['worker', '--help'], { cwd: project, encoding: 'utf8', env: childEnv({}) });
+    if (key.status !== 0 || !/^key {2}fsk_\S{43}\nline doc-test sha256:[0-9a-f]{64}\n$/.test(key.stdout) || help.status !== 0 || !help.stdout.startsWith('Usage: fslsd worker ')) {
+      failed += 1;
+      log(`doc-test: FAILED fslsd api-key / worker --help from the installed tarballs (exit ${key.status}, ${help.status}):\n${key.stdout}${key.stderr}${help.stderr}`);
+    } else {
+      log('doc-test: ok fslsd api-key and fslsd worker --help run @fslsd/server from the installed tarballs');
+    }
+  }
   copyFileSync(path.join(photos, 'hopper.jpg'), path.join(project, 'alice.jpg'));
   copyFileSync(path.join(photos, 'astronaut.png'), path.join(project, 'group.jpg')); // decoders read the content, not the name
 
