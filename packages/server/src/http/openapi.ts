@@ -3,6 +3,48 @@
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const swapResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } });
+
+/** The option fields photos and videos share. */
+const OPTION_FIELDS = {
+  method: { enum: ['fslsd', 'megafs'], default: 'fslsd' },
+  faceIndex: { type: 'integer', minimum: 0 },
+  sourceFaceIndex: { type: 'integer', minimum: 0 },
+  split: { type: 'string' },
+  strength: { type: 'number' },
+  editor: { type: 'boolean' },
+  minScore: { type: 'number', minimum: 0, maximum: 1 },
+};
+
+/** `POST /v1/swaps` or `/v1/videos`: the multipart body and the answers. */
+function createOperation(summary: string, files: { readonly source: string; readonly target: string }, fields: Record<string, unknown>, refused: { readonly 413: string; readonly 415: string }) {
+  return {
+    summary,
+    parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried POST with the same key and request answers the first job (200, Idempotent-Replay: true).' }],
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['source', 'target'],
+            properties: { source: { type: 'string', format: 'binary', description: files.source }, target: { type: 'string', format: 'binary', description: files.target }, ...OPTION_FIELDS, ...fields },
+          },
+        },
+      },
+    },
+    responses: {
+      202: swapResponse('Queued'),
+      200: swapResponse('An idempotent replay: the job of the first request'),
+      400: errorResponse('A field is wrong or missing'),
+      401: errorResponse('No valid API key'),
+      413: errorResponse(refused[413]),
+      415: errorResponse(refused[415]),
+      422: errorResponse('A malformed image, or an Idempotency-Key reused for another request'),
+      429: errorResponse('RATE_LIMITED (requests per minute of this key; Retry-After says when) or QUOTA_EXCEEDED (this tenant has its quota of swaps waiting or running)'),
+    },
+  };
+}
 
 /** An OpenAPI document, as JSON. */
 export interface OpenApiDocument {
@@ -62,47 +104,16 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
   security: [{ apiKey: [] }],
   paths: {
     '/v1/swaps': {
-      post: {
-        summary: 'Queue a photo swap',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'A retried POST with the same key and request answers the first job (200, Idempotent-Replay: true).' }],
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                required: ['source', 'target'],
-                properties: {
-                  source: { type: 'string', format: 'binary', description: 'Photo with the face to transfer (JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF).' },
-                  target: { type: 'string', format: 'binary', description: 'Photo that receives it; the result has its size.' },
-                  method: { enum: ['fslsd', 'megafs'], default: 'fslsd' },
-                  faceIndex: { type: 'integer', minimum: 0 },
-                  all: { type: 'boolean' },
-                  sourceFaceIndex: { type: 'integer', minimum: 0 },
-                  split: { type: 'string' },
-                  strength: { type: 'number' },
-                  editor: { type: 'boolean' },
-                  minScore: { type: 'number', minimum: 0, maximum: 1 },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          202: { description: 'Queued', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
-          200: { description: 'An idempotent replay: the job of the first request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
-          400: errorResponse('A field is wrong or missing'),
-          401: errorResponse('No valid API key'),
-          413: errorResponse('An upload is over the byte or pixel limit'),
-          415: errorResponse('Not multipart, or an upload is not a raster image (SVG, PDF, …)'),
-          422: errorResponse('A malformed image, or an Idempotency-Key reused for another request'),
-          429: errorResponse('RATE_LIMITED (requests per minute of this key; Retry-After says when) or QUOTA_EXCEEDED (this tenant has its quota of swaps waiting or running)'),
-        },
-      },
+      post: createOperation(
+        'Queue a photo swap',
+        { source: 'Photo with the face to transfer (JPEG, PNG, WebP, TIFF, GIF, HEIF/AVIF).', target: 'Photo that receives it; the result has its size.' },
+        { all: { type: 'boolean' } },
+        { 413: 'An upload is over the byte or pixel limit', 415: 'Not multipart, or an upload is not a raster image (SVG, PDF, …)' },
+      ),
     },
     '/v1/swaps/{id}': {
-      get: { summary: 'Status, progress, result or error', parameters: [idParameter], responses: { 200: { description: 'The swap', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 401: errorResponse('No valid API key'), 404: errorResponse('No such swap for this key') } },
-      delete: { summary: 'Cancel a waiting or active swap (an active one is aborted by its worker; it never gets a result)', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such swap for this key'), 409: errorResponse('Already completed or failed') } },
+      get: { summary: 'Status, progress, result or error', parameters: [idParameter], responses: { 200: swapResponse('The swap'), 401: errorResponse('No valid API key'), 404: errorResponse('No such swap for this key') } },
+      delete: { summary: 'Cancel a waiting or active swap (an active one is aborted by its worker; it never gets a result)', parameters: [idParameter], responses: { 200: swapResponse('Cancelled'), 404: errorResponse('No such swap for this key'), 409: errorResponse('Already completed or failed') } },
     },
     '/v1/swaps/{id}/result': {
       get: {
@@ -119,46 +130,16 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
       },
     },
     '/v1/videos': {
-      post: {
-        summary: 'Queue a video swap: the source face onto one tracked face of every frame (an MP4 with the audio kept, XMP-labelled as synthetic)',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
-        requestBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                required: ['source', 'target'],
-                properties: {
-                  source: { type: 'string', format: 'binary', description: 'Photo with the face to transfer.' },
-                  target: { type: 'string', format: 'binary', description: 'Video: MP4, MOV, MKV or WebM; its frame count and size are checked by the worker before any frame is swapped.' },
-                  method: { enum: ['fslsd', 'megafs'], default: 'fslsd' },
-                  faceIndex: { type: 'integer', minimum: 0 },
-                  sourceFaceIndex: { type: 'integer', minimum: 0 },
-                  split: { type: 'string' },
-                  strength: { type: 'number' },
-                  editor: { type: 'boolean' },
-                  minScore: { type: 'number', minimum: 0, maximum: 1 },
-                  smoothing: { type: 'number', minimum: 0, maximum: 1 },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          202: { description: 'Queued', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
-          200: { description: 'An idempotent replay', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } },
-          400: errorResponse('A field is wrong or missing'),
-          401: errorResponse('No valid API key'),
-          413: errorResponse('An upload is over the byte limit'),
-          415: errorResponse('The target is not a video container the service takes, or the source not a raster image'),
-          429: errorResponse('RATE_LIMITED or QUOTA_EXCEEDED'),
-        },
-      },
+      post: createOperation(
+        'Queue a video swap: the source face onto one tracked face of every frame (an MP4 with the audio kept, XMP-labelled as synthetic)',
+        { source: 'Photo with the face to transfer.', target: 'Video: MP4, MOV, MKV or WebM; its frame count and size are checked by the worker before any frame is swapped.' },
+        { smoothing: { type: 'number', minimum: 0, maximum: 1 } },
+        { 413: 'An upload is over the byte limit', 415: 'The target is not a video container the service takes, or the source not a raster image' },
+      ),
     },
     '/v1/videos/{id}': {
-      get: { summary: 'Status, progress (frames), result or error (VIDEO_TOO_LONG, TOO_MANY_PIXELS, …)', parameters: [idParameter], responses: { 200: { description: 'The video swap', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such video swap for this key') } },
-      delete: { summary: 'Cancel a waiting or active video swap', parameters: [idParameter], responses: { 200: { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/Swap' } } } }, 404: errorResponse('No such video swap for this key'), 409: errorResponse('Already completed or failed') } },
+      get: { summary: 'Status, progress (frames), result or error (VIDEO_TOO_LONG, TOO_MANY_PIXELS, …)', parameters: [idParameter], responses: { 200: swapResponse('The video swap'), 404: errorResponse('No such video swap for this key') } },
+      delete: { summary: 'Cancel a waiting or active video swap', parameters: [idParameter], responses: { 200: swapResponse('Cancelled'), 404: errorResponse('No such video swap for this key'), 409: errorResponse('Already completed or failed') } },
     },
     '/v1/videos/{id}/result': {
       get: { summary: 'The swapped video (MP4, XMP-labelled as synthetic)', parameters: [idParameter], responses: { 200: { description: 'The MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('No such video swap for this key'), 409: errorResponse('Not completed'), 410: errorResponse('Expired') } },
