@@ -116,6 +116,14 @@ function positiveNumber(name: string, value: string | boolean | undefined, fallb
   return parsed;
 }
 
+/**
+ * After a server or worker has closed, a client that still tries to reconnect to a Redis that is
+ * gone would keep the process alive: exit with `code` in a second unless it has ended by then.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 /** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -154,6 +162,7 @@ async function serve(args: string[]): Promise<number> {
   process.stderr.write(`${program}: serving ${address} (${keys.size} API key${keys.size === 1 ? '' : 's'})\n`);
   await untilSignal();
   await service.close();
+  exitSoon(0);
   return 0;
 }
 
@@ -206,6 +215,7 @@ async function worker(args: string[]): Promise<number> {
   const signal = await untilSignal();
   process.stderr.write(`${program}: ${signal}: finishing running jobs, taking no new ones\n`);
   await running.close();
+  exitSoon(0);
   return 0;
 }
 

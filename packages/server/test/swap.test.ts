@@ -23,6 +23,7 @@ const STALL = ['--lock-duration', '3000', '--stalled-interval', '1000'];
 
 let redis: RedisProcess;
 let running: RunningService;
+let serviceClosed = false;
 const workers: WorkerProcess[] = [];
 
 describe.skipIf(skipRedis)('swaps through the service (HTTP -> Redis -> worker processes)', () => {
@@ -33,7 +34,7 @@ describe.skipIf(skipRedis)('swaps through the service (HTTP -> Redis -> worker p
   });
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.stop()));
-    await running?.service.close();
+    if (!serviceClosed) await running?.service.close();
     await redis?.stop();
   });
 
@@ -118,5 +119,15 @@ describe.skipIf(skipRedis)('swaps through the service (HTTP -> Redis -> worker p
     expect(views.some((view) => view.status === 'active' && view.progress?.stage === 'synthesize')).toBe(true);
     const bob = await fetch(`${running.base}/v1/swaps/${id}/events`, as('bob'));
     expect(bob.status).toBe(404);
+  });
+
+  it('a worker told to stop after Redis is gone still exits (SIGTERM, exit 0), and so does the server', async () => {
+    // "kill the worker; redis-cli shutdown", typed quickly: Redis goes while the worker closes.
+    await redis.stop();
+    const alive = workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
+    expect(alive.length).toBeGreaterThan(0);
+    expect(await Promise.all(alive.map((worker) => worker.stop('SIGTERM')))).toEqual(alive.map(() => 0));
+    await running.service.close();
+    serviceClosed = true;
   });
 });

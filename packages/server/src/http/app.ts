@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { KeyRing } from '../auth/keys.js';
 import { ServiceError, type ServiceErrorCode } from '../errors.js';
-import { bullConnection, createRedis } from '../queue/connection.js';
+import { bullConnection, createRedis, unavailableFor } from '../queue/connection.js';
 import type { SwapJobData, SwapJobResult } from '../queue/contract.js';
 import { queueName } from '../queue/names.js';
 import { registerCancelSwap } from './cancel-swap.js';
@@ -122,8 +122,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     async close() {
       await app.close();
-      await events.close();
-      await Promise.all([...queues.values()].map((queue) => queue.close()));
+      // Closing BullMQ's clients waits for Redis; without it for 10 s, give up on a clean close.
+      const watch = unavailableFor(redis, 10_000);
+      await Promise.race([Promise.all([events.close(), ...[...queues.values()].map((queue) => queue.close())]), watch.gone]);
+      watch.cancel();
       redis.disconnect();
     },
   };

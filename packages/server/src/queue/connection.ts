@@ -34,3 +34,20 @@ export function createRedis(url: string, role: 'http' | 'worker'): Redis {
 export function bullConnection(url: string): ConnectionOptions {
   return { url: checkRedisUrl(url), maxRetriesPerRequest: null };
 }
+
+/**
+ * Resolves once `redis` has not been ready for `milliseconds` on end (checked twice a second);
+ * `cancel()` stops watching. Closing a BullMQ worker or queue waits for Redis (to finish or hand
+ * back jobs) and would wait forever for one that is gone: shutdown races this instead.
+ */
+export function unavailableFor(redis: Redis, milliseconds: number): { readonly gone: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    let since: number | undefined;
+    timer = setInterval(() => {
+      if (redis.status === 'ready') since = undefined;
+      else if ((since ??= Date.now()) + milliseconds <= Date.now()) resolve();
+    }, 500);
+  });
+  return { gone, cancel: () => clearInterval(timer) };
+}

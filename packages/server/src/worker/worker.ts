@@ -8,7 +8,7 @@ import { type Device, type FaceSwapper, type FaceSwapperOptions, type Method, ty
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseFailure } from '../errors.js';
-import { bullConnection, createRedis } from '../queue/connection.js';
+import { bullConnection, createRedis, unavailableFor } from '../queue/connection.js';
 import type { SwapJobData, SwapJobResult } from '../queue/contract.js';
 import { CANCEL_CHANNEL, queueName } from '../queue/names.js';
 import { recordFailure, releaseQuota } from '../queue/storage.js';
@@ -126,7 +126,12 @@ export async function startWorker(options: SwapWorkerOptions): Promise<SwapWorke
     models: swapper.models,
     name,
     async close() {
-      await running.close();
+      // Finishes the running swaps; with Redis gone for 10 s that cannot happen (their results
+      // cannot be written), so it stops waiting: the jobs are found stalled and run again later.
+      const watch = unavailableFor(connection, 10_000);
+      const stopped = await Promise.race([running.close().then(() => true), watch.gone.then(() => false)]);
+      watch.cancel();
+      if (!stopped) void running.close(true).catch(() => undefined);
       listener.disconnect();
       connection.disconnect();
       await swapper.dispose();
