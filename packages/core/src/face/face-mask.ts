@@ -82,68 +82,197 @@ export function fillConvexPolygon(polygon: ReadonlyArray<Point>, size: number): 
 /**
  * Binary dilation with a `kernel` x `kernel` square of ones, anchored at its centre as OpenCV
  * anchors an even kernel: output pixel i takes the maximum over input pixels i - kernel/2 ..
- * i + kernel/2 - 1. Separable: a running count along rows, then down columns, both in row order.
+ * i + kernel/2 - 1. Any non-zero input counts as set; the output is 0/1.
+ *
+ * Separable. Along rows each run of set pixels is widened and written with `fill` (native).
+ * Down columns, the OR over a window of K rows is built by doubling (window 2k = window k OR the
+ * same window k rows lower) on whole rows at once, four pixels per 32-bit word: about log2(K)
+ * passes of word ORs instead of K reads per pixel. Measured in `pnpm bench --only front-end`.
  */
 export function dilateSquare(mask: Uint8Array, size: number, kernel: number): Uint8Array {
   const before = Math.floor(kernel / 2);
   const after = kernel - 1 - before;
-  const rows = new Uint8Array(mask.length);
-  const prefix = new Int32Array(size + 1);
+  // `before` zero rows on top, so that output row y is the OR of padded rows y .. y + kernel - 1.
+  const rows = size + before;
+  const padded = new Uint8Array(rows * size);
+  const scan = new RunScanner(mask);
+  let first = -1;
+  let last = -1;
   for (let y = 0; y < size; y += 1) {
-    const base = y * size;
-    for (let i = 0; i < size; i += 1) prefix[i + 1] = prefix[i]! + mask[base + i]!;
-    for (let i = 0; i < size; i += 1) {
-      const lo = i - before < 0 ? 0 : i - before;
-      const hi = i + after + 1 > size ? size : i + after + 1;
-      rows[base + i] = prefix[hi]! - prefix[lo]! > 0 ? 1 : 0;
-    }
+    const target = (y + before) * size - y * size;
+    scan.runs(y * size, (y + 1) * size, (start, end) => {
+      const row = y * size;
+      padded.fill(1, target + Math.max(row, start - after), target + Math.min(row + size, end + before));
+      if (first < 0) first = y + before;
+      last = y + before;
+    });
   }
-  const out = new Uint8Array(mask.length);
-  const count = new Int32Array(size);
-  // count[x] = ones of column x in rows y - before .. y + after, kept up to date row by row.
-  for (let y = 0; y < Math.min(size, after); y += 1) for (let x = 0; x < size; x += 1) count[x]! += rows[y * size + x]!;
-  for (let y = 0; y < size; y += 1) {
-    const enter = y + after;
-    const leave = y - before - 1;
-    if (enter < size) for (let x = 0, p = enter * size; x < size; x += 1, p += 1) count[x]! += rows[p]!;
-    if (leave >= 0) for (let x = 0, p = leave * size; x < size; x += 1, p += 1) count[x]! -= rows[p]!;
-    for (let x = 0, p = y * size; x < size; x += 1, p += 1) out[p] = count[x]! > 0 ? 1 : 0;
-  }
-  return out;
+  // Only rows first - kernel + 1 .. last can become set.
+  if (first >= 0) orWindowDown(padded, size, Math.max(0, first - kernel + 1), last + 1, kernel);
+  return padded.slice(0, size * size);
 }
 
-/** A (2r+1)^2 box filter with zero padding (divides by the full window), rows then columns. */
-function boxBlur(input: Float32Array, size: number, radius: number): Float32Array {
-  const width = 2 * radius + 1;
-  const rows = new Float32Array(input.length);
-  const prefix = new Float64Array(size + 1);
-  for (let y = 0; y < size; y += 1) {
-    const base = y * size;
-    for (let i = 0; i < size; i += 1) prefix[i + 1] = prefix[i]! + input[base + i]!;
-    for (let i = 0; i < size; i += 1) {
-      const lo = i - radius < 0 ? 0 : i - radius;
-      const hi = i + radius + 1 > size ? size : i + radius + 1;
-      rows[base + i] = (prefix[hi]! - prefix[lo]!) / width;
+/**
+ * Finds the runs of non-zero bytes in a mask, skipping four bytes at a time where a 32-bit word
+ * is all zero or all one (most of a mask is one or the other).
+ */
+class RunScanner {
+  private readonly words: Uint32Array | undefined;
+  constructor(private readonly bytes: Uint8Array) {
+    this.words = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : undefined;
+  }
+
+  /** Calls `visit(start, end)` for each run of set bytes in [from, to), end exclusive. */
+  runs(from: number, to: number, visit: (start: number, end: number) => void): void {
+    let i = from;
+    while (i < to) {
+      i = this.skip(i, to, 0);
+      if (i >= to) return;
+      const start = i;
+      i = this.skip(i, to, 1);
+      visit(start, i);
     }
   }
-  const out = new Float32Array(input.length);
-  const sum = new Float64Array(size);
-  for (let y = 0; y < Math.min(size, radius); y += 1) for (let x = 0; x < size; x += 1) sum[x]! += rows[y * size + x]!;
-  for (let y = 0; y < size; y += 1) {
-    const enter = y + radius;
-    const leave = y - radius - 1;
-    if (enter < size) for (let x = 0, p = enter * size; x < size; x += 1, p += 1) sum[x]! += rows[p]!;
-    if (leave >= 0) for (let x = 0, p = leave * size; x < size; x += 1, p += 1) sum[x]! -= rows[p]!;
-    for (let x = 0, p = y * size; x < size; x += 1, p += 1) out[p] = sum[x]! / width;
+
+  /** The first index at or after `i` (below `to`) whose byte is not of the kind being skipped (0: zero, 1: non-zero). */
+  private skip(index: number, to: number, kind: 0 | 1): number {
+    const { bytes, words } = this;
+    const isSkipped = (value: number): boolean => (kind === 0 ? value === 0 : value !== 0);
+    let i = index;
+    if (words) {
+      while (i < to && (i & 3) !== 0) {
+        if (!isSkipped(bytes[i]!)) return i;
+        i += 1;
+      }
+      const whole = kind === 0 ? 0 : 0x01010101;
+      while (i + 4 <= to && words[i >> 2] === whole) i += 4;
+    }
+    while (i < to && isSkipped(bytes[i]!)) i += 1;
+    return i;
   }
-  return out;
 }
 
-// Float32Array.from() on a typed array is several times slower than a plain loop in V8.
+/** In place, for rows `from` .. `to` - 1: row y becomes the OR of rows y .. y + window - 1 (rows past `to` count as 0). */
+function orWindowDown(buffer: Uint8Array, width: number, from: number, to: number, window: number): void {
+  const words = width % 4 === 0 ? new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2) : undefined;
+  const orShifted = (shift: number): void => {
+    // Ascending order reads row y + shift before it is updated, so one buffer suffices.
+    if (words) {
+      const stride = (shift * width) >> 2;
+      const start = (from * width) >> 2;
+      const end = ((to - shift) * width) >> 2;
+      for (let i = start; i < end; i += 1) words[i]! |= words[i + stride]!;
+    } else {
+      const stride = shift * width;
+      const end = (to - shift) * width;
+      for (let i = from * width; i < end; i += 1) buffer[i]! |= buffer[i + stride]!;
+    }
+  };
+  let covered = 1;
+  while (covered * 2 <= window) {
+    orShifted(covered);
+    covered *= 2;
+  }
+  if (covered < window) orShifted(window - covered);
+}
+
+/** Set pixels as float 0/1, a run at a time. */
 function toFloat(mask: Uint8Array): Float32Array {
   const out = new Float32Array(mask.length);
-  for (let i = 0; i < mask.length; i += 1) out[i] = mask[i]!;
+  new RunScanner(mask).runs(0, mask.length, (start, end) => out.fill(1, start, end));
   return out;
+}
+
+/** The largest feather radius whose four box sums still fit a 32-bit integer ((2r+1)^4 < 2^31). */
+const MAX_FEATHER_RADIUS = 107;
+
+/**
+ * Two (2r+1)^2 box filters with zero padding (dividing by the full window) of a 0/1 mask, as
+ * float in [0, 1], zero wherever `keep` is 0. The filters of a 0/1 mask are window counts, so
+ * all four separable passes run on 32-bit integers (exact) over the bounding box of the set
+ * pixels grown by 2r, and only the end divides by (2r+1)^4.
+ */
+function featheredAlpha(binary: Uint8Array, keep: Uint8Array, size: number, radius: number): Float32Array {
+  const out = new Float32Array(size * size);
+  let top = size;
+  let bottom = -1;
+  let left = size;
+  let right = -1;
+  for (let y = 0; y < size; y += 1) {
+    const row = binary.subarray(y * size, (y + 1) * size);
+    const first = row.indexOf(1);
+    if (first < 0) continue;
+    top = Math.min(top, y);
+    bottom = y;
+    left = Math.min(left, first);
+    right = Math.max(right, row.lastIndexOf(1));
+  }
+  if (bottom < 0) return out;
+  const reach = 2 * radius;
+  // The box: every pixel the two filters can reach.
+  const y0 = Math.max(0, top - reach);
+  const y1 = Math.min(size - 1, bottom + reach);
+  const x0 = Math.max(0, left - reach);
+  const x1 = Math.min(size - 1, right + reach);
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  let counts = new Int32Array(w * h);
+  for (let y = y0; y <= y1; y += 1) for (let x = x0, p = y * size + x0, q = (y - y0) * w; x <= x1; x += 1, p += 1, q += 1) counts[q] = binary[p]!;
+  const scratch = new Int32Array(w * h);
+  for (let pass = 0; pass < 2; pass += 1) {
+    boxAlongRows(counts, scratch, w, h, radius);
+    boxDownColumns(scratch, counts, w, h, radius);
+  }
+  const window = 2 * radius + 1;
+  const scale = 1 / (window * window * window * window);
+  for (let y = y0; y <= y1; y += 1) {
+    for (let x = x0, p = y * size + x0, q = (y - y0) * w; x <= x1; x += 1, p += 1, q += 1) {
+      if (keep[p] !== 0) out[p] = counts[q]! * scale;
+    }
+  }
+  return out;
+}
+
+/** Window sums of width 2r+1 along each row, zero outside. Head, middle and tail apart, so the middle has no branch. */
+function boxAlongRows(input: Int32Array, output: Int32Array, width: number, height: number, radius: number): void {
+  const head = Math.min(width, radius + 1);
+  for (let y = 0; y < height; y += 1) {
+    const base = y * width;
+    const end = base + width;
+    let sum = 0;
+    for (let p = base; p < base + Math.min(width, radius); p += 1) sum += input[p]!;
+    let p = base;
+    for (; p < base + head; p += 1) {
+      if (p + radius < end) sum += input[p + radius]!;
+      output[p] = sum;
+    }
+    for (; p < end - radius; p += 1) {
+      sum += input[p + radius]! - input[p - radius - 1]!;
+      output[p] = sum;
+    }
+    for (; p < end; p += 1) {
+      sum -= input[p - radius - 1]!;
+      output[p] = sum;
+    }
+  }
+}
+
+/** Window sums of height 2r+1 down each column, zero outside: each row is the row above plus the entering row minus the leaving one. */
+function boxDownColumns(input: Int32Array, output: Int32Array, width: number, height: number, radius: number): void {
+  const n = width * height;
+  const ahead = radius * width;
+  const behind = (radius + 1) * width;
+  for (let x = 0; x < width; x += 1) {
+    let sum = 0;
+    for (let y = 0; y <= Math.min(height - 1, radius); y += 1) sum += input[y * width + x]!;
+    output[x] = sum;
+  }
+  let p = width;
+  // Rows whose window has not yet left the top; then the full windows; then those past the bottom.
+  const noneLeaving = Math.min(n, Math.max(width, behind));
+  for (; p < noneLeaving; p += 1) output[p] = output[p - width]! + (p + ahead < n ? input[p + ahead]! : 0);
+  for (; p < n - ahead; p += 1) output[p] = output[p - width]! + input[p + ahead]! - input[p - behind]!;
+  for (; p < n; p += 1) output[p] = output[p - width]! - input[p - behind]!;
 }
 
 /**
@@ -178,14 +307,22 @@ export function regionFaceMasks(region: Uint8Array, options: Omit<FaceMaskOption
   const unit = size / 1024;
   const dilation = Math.max(1, Math.round((options.dilation ?? 50) * unit));
   const feather = Math.max(0, Math.round((options.feather ?? 24) * unit));
+  if (Math.floor(feather / 4) > MAX_FEATHER_RADIUS) {
+    throw new FslsdError('INVALID_ARGUMENT', `A feather of ${options.feather} px is wider than the crop allows.`, { fix: `Use a feather of at most ${4 * MAX_FEATHER_RADIUS} px at 1024^2.` });
+  }
   const dilated = dilateSquare(region, size, dilation);
   const inner = toFloat(dilated);
   // Two box passes of radius r reach 2r; the pre-dilation leaves that much room inside the
   // official dilation, so the feathered alpha is zero wherever `inner` is.
   const radius = Math.floor(feather / 4);
   const narrow = dilateSquare(region, size, Math.max(1, dilation - 4 * radius - 2));
-  let paste: Float32Array = toFloat(narrow);
-  if (radius > 0) paste = boxBlur(boxBlur(paste, size, radius), size, radius);
-  for (let i = 0; i < paste.length; i += 1) if (!dilated[i]) paste[i] = 0;
+  const paste = radius > 0 ? featheredAlpha(narrow, dilated, size, radius) : maskedCopy(narrow, dilated);
   return { inner, paste, size };
+}
+
+/** `binary` as float 0/1, zero where `keep` is 0. */
+function maskedCopy(binary: Uint8Array, keep: Uint8Array): Float32Array {
+  const out = toFloat(binary);
+  for (let i = 0; i < out.length; i += 1) if (keep[i] === 0) out[i] = 0;
+  return out;
 }

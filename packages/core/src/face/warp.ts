@@ -64,25 +64,34 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
     g += data[p00 + 1]! * w00 + data[p01 + 1]! * w01 + data[p10 + 1]! * w10 + data[p11 + 1]! * w11;
     bl += data[p00 + 2]! * w00 + data[p01 + 2]! * w01 + data[p10 + 2]! * w10 + data[p11 + 2]! * w11;
   };
+  const stride = sw * channels;
   for (let v = 0; v < height; v += 1) {
+    // Same association as the per-pixel formula a*u + b*v + c, so results do not change by a bit.
+    const bv = b * v;
+    const ev = e * v;
     for (let u = 0; u < width; u += 1) {
       const o = (v * width + u) * 3;
       if (samples === 1) {
-        // The common case (the face is smaller than the crop), written out for speed.
-        const sx = a * u + b * v + c;
-        const sy = d * u + e * v + f;
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
+        // The common case (the face is smaller than the crop), written out for speed: inside the
+        // picture `| 0` is the floor, and the three channels are unrolled.
+        const sx = a * u + bv + c;
+        const sy = d * u + ev + f;
+        if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
+          const x0 = sx | 0;
+          const y0 = sy | 0;
           const fx = sx - x0;
           const fy = sy - y0;
-          const p00 = (y0 * sw + x0) * channels;
-          const p10 = p00 + sw * channels;
-          for (let k = 0; k < 3; k += 1) {
-            const top = data[p00 + k]! + (data[p00 + channels + k]! - data[p00 + k]!) * fx;
-            const bottom = data[p10 + k]! + (data[p10 + channels + k]! - data[p10 + k]!) * fx;
-            out[o + k] = Math.floor(top + (bottom - top) * fy + 0.5);
-          }
+          const p00 = y0 * stride + x0 * channels;
+          const p10 = p00 + stride;
+          const t0 = data[p00]! + (data[p00 + channels]! - data[p00]!) * fx;
+          const b0 = data[p10]! + (data[p10 + channels]! - data[p10]!) * fx;
+          out[o] = (t0 + (b0 - t0) * fy + 0.5) | 0;
+          const t1 = data[p00 + 1]! + (data[p00 + channels + 1]! - data[p00 + 1]!) * fx;
+          const b1 = data[p10 + 1]! + (data[p10 + channels + 1]! - data[p10 + 1]!) * fx;
+          out[o + 1] = (t1 + (b1 - t1) * fy + 0.5) | 0;
+          const t2 = data[p00 + 2]! + (data[p00 + channels + 2]! - data[p00 + 2]!) * fx;
+          const b2 = data[p10 + 2]! + (data[p10 + channels + 2]! - data[p10 + 2]!) * fx;
+          out[o + 2] = (t2 + (b2 - t2) * fy + 0.5) | 0;
           continue;
         }
       }
@@ -90,7 +99,7 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
       g = 0;
       bl = 0;
       if (samples === 1) {
-        sample(a * u + b * v + c, d * u + e * v + f, 1);
+        sample(a * u + bv + c, d * u + ev + f, 1);
       } else {
         for (let ky = 0; ky < samples; ky += 1) {
           const vy = v + (ky + 0.5) / samples - 0.5;
