@@ -12,7 +12,7 @@ export { FEATURE_SIZES, blendGraph } from './fslsd/blend.js';
 export type { BlendGraphOptions } from './fslsd/blend.js';
 export { composeModels } from './graph/compose.js';
 export type { GraphPart, ComposeOptions } from './graph/compose.js';
-export { downscaleGraph, landmarkMapsGraph, clampGraph, triangleTaps, NO_PIXEL } from './graph/preludes.js';
+export { landmarkMapsGraph, clampGraph, NO_PIXEL } from './graph/preludes.js';
 export { decodeModel, encodeModel, describeValue, OPSET, node, valueInfo, floatTensor, makeModel, onnx as onnxProto } from './graph/onnx.js';
 export type { ModelProto, AttributeValue, NodeProto, TensorProto, ValueInfoProto } from './graph/onnx.js';
 export { encodeLatentGraph } from './fslsd/stages/encode-latent.js';

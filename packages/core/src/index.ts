@@ -33,6 +33,7 @@ export type { LatentSplit, LatentSplitName, CodeSelection, CustomSplitOptions } 
 export { LANDMARK_POINTS, MISSING_POINT, FIVE_POINT_INDICES, fivePointLandmarks, validateLandmarks } from './landmarks/maps.js';
 export type { Point, Landmarks } from './landmarks/maps.js';
 export { CROP_SIZE, imageToTensor, tensorToImage } from './image/tensor.js';
+export { resizeLikePil } from './image/pil-resize.js';
 export type { RgbImage, ImageTensor } from './image/tensor.js';
 export type { MaskImage } from './mask/inner-mask.js';
 export type { ModelEntry, ModelSet, ModelLoadOptions, ModelLoadProgress, LocalModelFile } from './model-set.js';

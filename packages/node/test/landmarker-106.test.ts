@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { ContractError, type RgbImage } from '@fslsd/core';
+import { ContractError, type RgbImage, resizeLikePil } from '@fslsd/core';
 import { createFaceAnalyzer as createCoreFaceAnalyzer, downscaleCrop } from '@fslsd/core/face';
 import { encodeModel } from '@fslsd/core/graph';
 import { packageDirectory, samplesDirectory, tinyModelsDirectory } from '@fslsd/models/node';
@@ -33,59 +33,6 @@ const fixture = JSON.parse(readFileSync(path.join(fixturesDirectory(), 'landmark
 const modelFile = path.join(fixturesDirectory(), fixture.model.file);
 const runtime = ort as unknown as OrtRuntime;
 
-/**
- * PIL's 8-bit bilinear resize (Image.resize(..., BILINEAR)) to the integer: triangle taps
- * normalised in float, turned into 22-bit fixed point, a horizontal then a vertical pass, each
- * rounded and clipped to 8 bits. The reference fed H3R exactly these bytes.
- */
-function pilBilinear(image: RgbImage, size: number): Uint8Array {
-  const PRECISION = 22;
-  const taps = (inSize: number): { start: number; weights: Int32Array }[] => {
-    const scale = inSize / size;
-    const support = scale; // bilinear support 1, widened by the scale when shrinking
-    return Array.from({ length: size }, (_, out) => {
-      const centre = (out + 0.5) * scale;
-      const start = Math.max(Math.trunc(centre - support + 0.5), 0);
-      const end = Math.min(Math.trunc(centre + support + 0.5), inSize);
-      const raw: number[] = [];
-      for (let x = start; x < end; x += 1) raw.push(Math.max(0, 1 - Math.abs((x - centre + 0.5) / scale)));
-      const total = raw.reduce((a, b) => a + b, 0);
-      const weights = Int32Array.from(raw, (w) => {
-        const k = (w / total) * (1 << PRECISION);
-        return k < 0 ? Math.trunc(-0.5 + k) : Math.trunc(0.5 + k);
-      });
-      return { start, weights };
-    });
-  };
-  const clip = (v: number): number => (v >= 2 ** (PRECISION + 8) ? 255 : v <= 0 ? 0 : Math.floor(v / 2 ** PRECISION));
-  const { width, height, channels, data } = image;
-  const horizontal = new Uint8Array(size * height * 3);
-  const columns = taps(width);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < size; x += 1) {
-      const { start, weights } = columns[x]!;
-      for (let c = 0; c < 3; c += 1) {
-        let sum = 2 ** (PRECISION - 1);
-        for (let k = 0; k < weights.length; k += 1) sum += data[(y * width + start + k) * channels + c]! * weights[k]!;
-        horizontal[(y * size + x) * 3 + c] = clip(sum);
-      }
-    }
-  }
-  const out = new Uint8Array(size * size * 3);
-  const rows = taps(height);
-  for (let y = 0; y < size; y += 1) {
-    const { start, weights } = rows[y]!;
-    for (let x = 0; x < size; x += 1) {
-      for (let c = 0; c < 3; c += 1) {
-        let sum = 2 ** (PRECISION - 1);
-        for (let k = 0; k < weights.length; k += 1) sum += horizontal[((start + k) * size + x) * 3 + c]! * weights[k]!;
-        out[(y * size + x) * 3 + c] = clip(sum);
-      }
-    }
-  }
-  return out;
-}
-
 function decode(data: string): Float32Array {
   const bytes = new Uint8Array(Buffer.from(data, 'base64'));
   return new Float32Array(bytes.buffer);
@@ -94,13 +41,12 @@ function decode(data: string): Float32Array {
 describe('106-point landmarker (H3R) from the exporter', () => {
   it('matches the PyTorch reference on the same input', async () => {
     const crop = await readImage(path.join(samplesDirectory(), path.basename(fixture.input.image)));
-    // The reference fed PIL's 8-bit bilinear 256^2 resize: rebuild those exact bytes. (The
-    // front end itself uses the same filter in float, without the 8-bit rounding.)
-    const bytes = pilBilinear(crop, 256);
+    // The reference fed PIL's 8-bit bilinear 256^2 resize; the front end makes the same bytes.
+    const bytes = resizeLikePil(crop, 256, 256).data;
     const small = downscaleCrop(crop, 256, 'bytes');
     let drift = 0;
     for (let c = 0; c < 3; c += 1) for (let p = 0; p < 256 * 256; p += 1) drift = Math.max(drift, Math.abs(small[c * 256 * 256 + p]! - bytes[p * 3 + c]!));
-    expect(drift).toBeLessThanOrEqual(1);
+    expect(drift).toBe(0);
     const digest = createHash('sha256').update(bytes).digest('hex');
     expect(digest).toBe(fixture.input.rgbSha256);
     const input = new Float32Array(3 * 256 * 256);

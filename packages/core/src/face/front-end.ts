@@ -8,10 +8,10 @@
  *   68 points mapped to JD-106 ----------------------------- E_le landmarks (256^2 crop pixels)
  */
 import { ContractError, FslsdError, throwIfAborted } from '../errors.js';
-import { CROP_SIZE, type RgbImage } from '../image/tensor.js';
+import { CROP_SIZE, type RgbImage, imageToTensor } from '../image/tensor.js';
+import { resizeLikePil } from '../image/pil-resize.js';
 import { LANDMARK_MAP_SIZE, LANDMARK_POINTS, type Landmarks, type Point } from '../landmarks/maps.js';
 import type { InferenceSession, OrtRuntime, Tensor } from '../runtime.js';
-import { triangleTaps } from '../graph/preludes.js';
 import { type AlignedFace, alignFace, alignmentPointsFrom68 } from './alignment.js';
 import { type Affine, applyAffine, composeAffine, rescaleAffine } from './affine.js';
 import { type DetectOptions, detectFaces } from './detector.js';
@@ -93,57 +93,19 @@ function dimsOf(session: InferenceSession, output: string): readonly (number | s
 }
 
 /**
- * Aligned crop -> `size`^2 planar float with the same PIL-bilinear filter as the encoders; in
- * [-1, 1] (`range` 'signed', the landmarker's input) or 0..255 ('bytes', the parser's input).
+ * Aligned crop -> `size`^2 planar float, resized exactly as Pillow's 8-bit bilinear resize does
+ * (what H3R and the face parser were fed, and pSp too); in [-1, 1] (`range` 'signed', the
+ * landmarker's input) or 0..255 ('bytes', the parser's input).
  */
 export function downscaleCrop(crop: RgbImage, size = LANDMARK_MAP_SIZE, range: 'signed' | 'bytes' = 'signed'): Float32Array {
-  const factor = crop.width / size;
-  if (!Number.isInteger(factor) || crop.height !== crop.width) {
-    throw new FslsdError('INVALID_IMAGE', `The aligned crop is ${crop.width}x${crop.height}; it must be square and a multiple of ${size} to downscale.`);
+  if (crop.height !== crop.width || crop.width < size) {
+    throw new FslsdError('INVALID_IMAGE', `The aligned crop is ${crop.width}x${crop.height}; it must be square and at least ${size} wide to downscale.`);
   }
-  const taps = triangleTaps(factor);
-  const pad = factor / 2;
-  const n = crop.width;
+  const small = resizeLikePil(crop, size, size);
+  if (range === 'signed') return imageToTensor(small).data;
   const plane = size * size;
   const out = new Float32Array(3 * plane);
-  const rows = new Float32Array(3 * size * n);
-  // Horizontal pass, then vertical; weights renormalised where the window leaves the crop.
-  for (let y = 0; y < n; y += 1) {
-    for (let i = 0; i < size; i += 1) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let w = 0;
-      for (let j = 0; j < taps.length; j += 1) {
-        const x = i * factor - pad + j;
-        if (x < 0 || x >= n) continue;
-        const p = (y * n + x) * crop.channels;
-        const t = taps[j]!;
-        r += crop.data[p]! * t;
-        g += crop.data[p + 1]! * t;
-        b += crop.data[p + 2]! * t;
-        w += t;
-      }
-      rows[(0 * n + y) * size + i] = r / w;
-      rows[(1 * n + y) * size + i] = g / w;
-      rows[(2 * n + y) * size + i] = b / w;
-    }
-  }
-  for (let c = 0; c < 3; c += 1) {
-    for (let k = 0; k < size; k += 1) {
-      for (let i = 0; i < size; i += 1) {
-        let s = 0;
-        let w = 0;
-        for (let j = 0; j < taps.length; j += 1) {
-          const y = k * factor - pad + j;
-          if (y < 0 || y >= n) continue;
-          s += rows[(c * n + y) * size + i]! * taps[j]!;
-          w += taps[j]!;
-        }
-        out[c * plane + k * size + i] = range === 'bytes' ? s / w : (s / w / 255 - 0.5) / 0.5;
-      }
-    }
-  }
+  for (let p = 0; p < plane; p += 1) for (let c = 0; c < 3; c += 1) out[c * plane + p] = small.data[p * 3 + c]!;
   return out;
 }
 

@@ -7,7 +7,7 @@
  */
 import { FslsdError } from '../errors.js';
 import type { StageSession } from '../executor.js';
-import { checkCrop, imageToTensor, type RgbImage } from '../image/tensor.js';
+import { checkCrop, type RgbImage } from '../image/tensor.js';
 import type { WPlus } from '../latent/wplus.js';
 import { loadCheckedModels, openStageSessions, stageRunner } from '../model-loading.js';
 import { modelSetId } from '../source-face.js';
@@ -51,7 +51,7 @@ export async function createLatentEncoder(options: LatentEncoderOptions): Promis
     async encode(crop, call) {
       checkCrop(crop, 'aligned');
       const timings: Partial<Record<StageName, number>> = {};
-      return stage(ENCODE_LATENT, call, timings, () => encodeLatent(session, imageToTensor(crop)));
+      return stage(ENCODE_LATENT, call, timings, () => encodeLatent(session, crop));
     },
     async dispose() {
       if (disposed) return;

@@ -114,7 +114,7 @@ export async function createSwapper(options: SwapperOptions): Promise<Swapper> {
     checkCrop(face?.image, which);
     validateLandmarks(face.landmarks, which, LANDMARK_POINTS);
     const image = imageToTensor(face.image);
-    const wplus = await stage(ENCODE_LATENT, call, timings, () => encodeLatent(encodeSession, image));
+    const wplus = await stage(ENCODE_LATENT, call, timings, () => encodeLatent(encodeSession, face.image));
     return { image, wplus, landmarks: face.landmarks.map((p) => [p[0], p[1]] as const) };
   }
 

@@ -1,54 +1,10 @@
 /**
  * Input graphs that run in front of the encoders, inside the same session:
- * - downscale: the 1024^2 crop to the encoders' 256^2 input;
  * - landmark maps: 212 pixel indices to 212 one-hot 256^2 maps.
+ * (pSp's 256^2 input is Pillow's exact 8-bit resize, image/pil-resize.ts, made before the graph.)
  */
 import { LANDMARK_MAP_SIZE, LANDMARK_POINTS } from '../landmarks/maps.js';
 import { type ModelProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from './onnx.js';
-
-/** The 8 taps of PIL's bilinear (triangle) filter for a 4x reduction, centred between pixels. */
-export function triangleTaps(factor = 4): Float32Array {
-  return Float32Array.from({ length: 2 * factor }, (_, j) => 1 - Math.abs(j - factor + 0.5) / factor);
-}
-
-/**
- * 1024^2 -> 256^2 as PIL's bilinear resize computes it, in float: a stride-4 8x8 triangle
- * filter whose weights are renormalised where the window leaves the image. Implemented as a
- * depthwise Conv (zero padding) times the inverse of the in-image weight sum.
- * Input `image` [1,3,1024,1024], output `small` [1,3,256,256].
- */
-export function downscaleGraph(inputSize = 1024, factor = 4): ModelProto {
-  const taps = triangleTaps(factor);
-  const k = taps.length;
-  const pad = factor / 2;
-  const kernel = new Float32Array(3 * k * k);
-  for (let c = 0; c < 3; c += 1) for (let r = 0; r < k; r += 1) for (let q = 0; q < k; q += 1) kernel[c * k * k + r * k + q] = Math.fround(taps[r]! * taps[q]!);
-  const outputSize = inputSize / factor;
-  // Sum of the in-image weights along one axis, for each output position.
-  const axisCoverage = Float32Array.from({ length: outputSize }, (_, i) => {
-    let sum = 0;
-    for (let j = 0; j < k; j += 1) {
-      const source = i * factor - pad + j;
-      if (source >= 0 && source < inputSize) sum += taps[j]!;
-    }
-    return sum;
-  });
-  const inverseCoverage = new Float32Array(outputSize * outputSize);
-  for (let y = 0; y < outputSize; y += 1) for (let x = 0; x < outputSize; x += 1) inverseCoverage[y * outputSize + x] = Math.fround(1 / Math.fround(axisCoverage[y]! * axisCoverage[x]!));
-  return makeModel(
-    {
-      name: 'downscale',
-      node: [
-        node('Conv', ['image', 'triangle'], ['filtered'], { group: 3, kernel_shape: [k, k], strides: [factor, factor], pads: [pad, pad, pad, pad] }),
-        node('Mul', ['filtered', 'inverse_coverage'], ['small']),
-      ],
-      initializer: [floatTensor('triangle', [3, 1, k, k], kernel), floatTensor('inverse_coverage', [1, 1, outputSize, outputSize], inverseCoverage)],
-      input: [valueInfo('image', 'float32', [1, 3, inputSize, inputSize])],
-      output: [valueInfo('small', 'float32', [1, 3, outputSize, outputSize])],
-    },
-    'fslsd downscale: PIL-style bilinear 4x reduction in float',
-  );
-}
 
 /** Index that OneHot maps to an all-zero map (outside [-depth, depth - 1]). */
 export const NO_PIXEL = LANDMARK_MAP_SIZE * LANDMARK_MAP_SIZE;

@@ -27,7 +27,7 @@ from .decoder import blend
 from .export import build_reference
 from .fixtures import SOURCE, TARGET, inner_mask, load_rgb, test_landmarks
 from .fuse import SPLITS, fuse
-from .preprocess import downscale4, image_to_tensor, landmark_maps
+from .preprocess import image_to_tensor, landmark_maps, psp_input
 
 
 class FlopCounter:
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     source_points, target_points = test_landmarks(seed=7)
 
     def encode(rgb):
-        return networks.psp_encoder(downscale4(image_to_tensor(rgb)))
+        return networks.psp_encoder(psp_input(rgb))
 
     def direction_of():
         return networks.landmark_encoder(landmark_maps(np.asarray(source_points), np.asarray(target_points)))

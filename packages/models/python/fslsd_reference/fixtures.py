@@ -22,7 +22,7 @@ from PIL import Image
 from .decoder import mask_pyramid
 from .export import build_reference
 from .fuse import SPLITS, fuse
-from .preprocess import downscale4, image_to_tensor, landmark_maps
+from .preprocess import image_to_tensor, landmark_maps, psp_input
 
 SAMPLE_STRIDE = 8
 SAMPLE_OFFSET = 3
@@ -88,7 +88,7 @@ def compute(networks, source_rgb, target_rgb, mask_u8, source_points, target_poi
     torch.set_grad_enabled(False)
     source = image_to_tensor(source_rgb)
     target = image_to_tensor(target_rgb)
-    source_small, target_small = downscale4(source), downscale4(target)
+    source_small, target_small = psp_input(source_rgb), psp_input(target_rgb)
     source_wplus = networks.psp_encoder(source_small)
     target_wplus = networks.psp_encoder(target_small)
     maps = landmark_maps(np.asarray(source_points), np.asarray(target_points))

@@ -1,9 +1,8 @@
 """Inputs of the networks, computed exactly as the TypeScript pipeline computes them.
 
 - Images: uint8 RGB -> float in [-1, 1] ((x / 255 - 0.5) / 0.5, torchvision's ToTensor+Normalize).
-- 1024 -> 256 for the encoders: PIL's bilinear (triangle) filter for a 4x reduction, in float:
-  8 taps per output sample, renormalised where the window leaves the image. The released
-  pipeline resized with PIL in uint8; we skip the uint8 rounding (< 1 LSB difference).
+- 1024 -> 256 for pSp: what the released pipeline does, torchvision's Resize((256, 256)) on a PIL
+  image, i.e. Pillow's 8-bit bilinear resize; then the same [-1, 1] mapping.
 - Landmark maps: the official dataset code writes exp(-d^2 / 2 sigma^2) into a uint8 array,
   so only the point's own pixel survives as 1; it then transposes HWC->CWH, which puts the 1 of
   point (x, y) at [channel, int(y), int(x)]. int() truncates toward zero; a point whose x or
@@ -12,7 +11,7 @@
 
 import numpy as np
 import torch
-from torch.nn import functional as F
+from PIL import Image
 
 MAP_SIZE = 256
 
@@ -23,21 +22,10 @@ def image_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     return (x / 255.0 - 0.5) / 0.5
 
 
-def triangle_taps(factor: int = 4) -> np.ndarray:
-    # Distances of the 2*factor taps from the output sample's centre, in input pixels.
-    offsets = np.arange(2 * factor) - factor + 0.5
-    return (1.0 - np.abs(offsets) / factor).astype(np.float32)
-
-
-def downscale4(image: torch.Tensor) -> torch.Tensor:
-    """[B, C, 4H, 4W] -> [B, C, H, W]: triangle filter, stride 4, border windows renormalised."""
-    taps = torch.from_numpy(triangle_taps())
-    kernel = (taps[:, None] * taps[None, :]).reshape(1, 1, 8, 8)
-    channels = image.shape[1]
-    filtered = F.conv2d(image, kernel.repeat(channels, 1, 1, 1), stride=4, padding=2, groups=channels)
-    ones = torch.ones(1, 1, image.shape[2], image.shape[3])
-    coverage = F.conv2d(ones, kernel, stride=4, padding=2)
-    return filtered * (1.0 / coverage)
+def psp_input(rgb: np.ndarray) -> torch.Tensor:
+    """uint8 [1024, 1024, 3] -> pSp's input float32 [1, 3, 256, 256]: Pillow's 8-bit bilinear resize, then [-1, 1]."""
+    small = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), mode="RGB").resize((MAP_SIZE, MAP_SIZE), Image.BILINEAR)
+    return image_to_tensor(np.asarray(small))
 
 
 def landmark_indices(points: np.ndarray) -> np.ndarray:
