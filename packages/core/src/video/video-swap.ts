@@ -15,7 +15,7 @@ import type { SourceFace } from '../source-face.js';
 import type { SwapOptions, Swapper } from '../swapper.js';
 import type { Quad } from '../face/alignment.js';
 import { descriptorDistance } from '../face/descriptor.js';
-import type { FaceAnalyzer } from '../face/front-end.js';
+import type { FaceAnalyzer, PreparedFace } from '../face/front-end.js';
 import type { FoundFace } from '../face/found-face.js';
 import { pasteBack } from '../face/paste-back.js';
 import { type TemporalFilters, temporalFilters } from './temporal.js';
@@ -265,52 +265,65 @@ export interface VideoFrameResult {
 /** Options of {@link swapVideoFrames}. */
 export interface VideoSwapOptions extends FaceTrackOptions, Omit<SwapOptions, 'signal'> {}
 
+/** One frame after the front end: the tracked face aligned and masked (smoothed), if there is one. */
+interface FrontEndResult {
+  readonly frame: RgbImage;
+  /** Milliseconds of the front end, waits for the detector included. */
+  readonly frontEnd: number;
+  readonly face?: { readonly prepared: PreparedFace; readonly inner: Float32Array; readonly alpha: Float32Array };
+}
+
 /** Swaps `source` onto the tracked face of every frame; yields frames in order. */
 export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer, source: SourceFace, frames: AsyncIterable<RgbImage>, options: VideoSwapOptions): AsyncGenerator<VideoFrameResult> {
   const tracker = new FaceTracker(analyzer, options);
   const { filters } = tracker;
   const { split, strength, editor, refine, signal } = options;
   let index = 0;
-  // Frame t+1 is requested, and detected as soon as it arrives, while frame t goes through the
-  // networks (separate sessions): the networks do not wait for the front end's slowest part.
+  // Two frames are in flight: while frame t is in the networks (their own sessions, their own
+  // threads), frame t+1 is requested, detected, tracked, aligned and masked. The front end is
+  // JavaScript on this thread, so it runs in the networks' await instead of between frames.
+  // Tracking stays in frame order: frame t+1's front end starts only after frame t's finished.
   // The request is not awaited before frame t is yielded, so a source that delivers a frame only
   // after the previous result (a worker, a live feed) still works.
   const iterator = frames[Symbol.asyncIterator]();
-  const pull = () => iterator.next().then((result) => {
-    const faces = result.done ? undefined : tracker.detect(result.value);
-    faces?.catch(() => undefined); // awaited below; this only silences an early rejection
-    return { result, faces };
-  });
-  let upcoming = pull();
+  const frontEnd = async (): Promise<FrontEndResult | undefined> => {
+    const result = await iterator.next();
+    if (result.done) return undefined;
+    const frame = result.value;
+    const started = now();
+    const faces = await tracker.detect(frame);
+    const face = await tracker.follow(frame, faces);
+    if (!face) return { frame, frontEnd: now() - started };
+    const prepared = await analyzer.prepare(frame, face, { signal });
+    const inner = filters.mask.next(prepared.masks.inner);
+    const alpha = filters.paste.next(prepared.masks.paste);
+    // The paste alpha must stay zero outside this frame's dilated mask: no pixel outside the face changes.
+    for (let i = 0; i < alpha.length; i += 1) if (!prepared.masks.inner[i]) alpha[i] = 0;
+    return { frame, frontEnd: now() - started, face: { prepared, inner, alpha } };
+  };
+  let upcoming = frontEnd();
   try {
     for (;;) {
-      const { result: current, faces: detected } = await upcoming;
-      if (current.done) break;
-      const frame = current.value;
+      const current = await upcoming;
+      if (!current) break;
       throwIfAborted(signal, `video frame ${index}`);
-      const started = now();
-      const faces = await detected!;
-      upcoming = pull();
-      upcoming.catch(() => undefined);
-      const face = await tracker.follow(frame, faces);
+      upcoming = frontEnd();
+      upcoming.catch(() => undefined); // awaited on the next turn; this only silences an early rejection
+      const { frame, face } = current;
       if (!face) {
-        yield { index, image: frame, swapped: false, timings: { frontEnd: now() - started, networks: 0, paste: 0 } };
+        yield { index, image: frame, swapped: false, timings: { frontEnd: current.frontEnd, networks: 0, paste: 0 } };
         index += 1;
         continue;
       }
-      const prepared = await analyzer.prepare(frame, face, { signal });
+      const { prepared, inner, alpha } = face;
       const size = prepared.masks.size;
-      const inner = filters.mask.next(prepared.masks.inner);
-      const alpha = filters.paste.next(prepared.masks.paste);
-      // The paste alpha must stay zero outside this frame's dilated mask: no pixel outside the face changes.
-      for (let i = 0; i < alpha.length; i += 1) if (!prepared.masks.inner[i]) alpha[i] = 0;
-      const frontEnd = now() - started;
+      const started = now();
       const target = await swapper.encodeTarget({ image: prepared.crop, landmarks: prepared.landmarks, mask: { width: size, height: size, data: inner } }, { signal });
       const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
       const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}), ...(refine !== undefined ? { refine } : {}) });
-      const networks = now() - started - frontEnd;
+      const networks = now() - started;
       const image = pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
-      yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd, networks, paste: now() - started - frontEnd - networks } };
+      yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd: current.frontEnd, networks, paste: now() - started - networks } };
       index += 1;
     }
   } finally {
