@@ -60,6 +60,28 @@ try {
     mask: median(() => landmarkFaceMasks(cropLandmarks68)),
     pasteBack: median(() => pasteBack({ photo: frame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto })),
   };
+  // The same operations as ONNX graphs on onnxruntime-node's CPU provider, one thread (what the
+  // front end runs on a GPU provider; on the CPU it uses the TypeScript above).
+  const ort = createRequire(path.join(root, 'packages/node/package.json'))('onnxruntime-node');
+  const graphs = node.createFrontEndGraphs(ort, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const kernels = node.maskKernels();
+  const medianAsync = async (fn) => {
+    await fn();
+    const times = [];
+    for (let i = 0; i < runs; i += 1) {
+      const start = performance.now();
+      await fn();
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  };
+  const onGraphs = {
+    align: await medianAsync(() => graphs.align(frame, points, 1024)),
+    mask: await medianAsync(() => graphs.masks(node.landmarkRegion(cropLandmarks68), 1024, kernels)),
+    pasteBack: await medianAsync(() => graphs.paste({ photo: frame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto })),
+  };
+  await graphs.dispose();
 
   // The same operations in OpenCV, on the same frame, map and polygon.
   const brows = cropLandmarks68.slice(17, 27);
@@ -76,8 +98,8 @@ try {
     opencv[threads] = JSON.parse(result.stdout);
   }
   const total = (r) => r.align + r.mask + r.pasteBack;
-  const rows = ['align', 'mask', 'pasteBack'].map((op) => ({ op, fslsd: fslsd[op], opencv1: opencv[1][op], opencvN: opencv[cpus().length][op] }));
-  rows.push({ op: 'total', fslsd: total(fslsd), opencv1: total(opencv[1]), opencvN: total(opencv[cpus().length]) });
+  const rows = ['align', 'mask', 'pasteBack'].map((op) => ({ op, fslsd: fslsd[op], graphsCpu: onGraphs[op], opencv1: opencv[1][op], opencvN: opencv[cpus().length][op] }));
+  rows.push({ op: 'total', fslsd: total(fslsd), graphsCpu: total(onGraphs), opencv1: total(opencv[1]), opencvN: total(opencv[cpus().length]) });
   const report = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, opencv: opencv[1].opencv },
     frame: '1920x1080, one face, 1024^2 crop',
@@ -85,9 +107,9 @@ try {
     rows: rows.map((r) => ({ ...r, ratioVsOpencv1: r.fslsd / r.opencv1, ratioVsOpencvN: r.fslsd / r.opencvN })),
   };
   console.log(`front end on a 1920x1080 frame (median of ${runs}; ${report.machine.model}, ${report.machine.cpus} cores)`);
-  console.log('| operation | fslsd (1 thread) ms | OpenCV 1 thread ms | OpenCV ' + cpus().length + ' threads ms | fslsd / OpenCV-1 | fslsd / OpenCV-' + cpus().length + ' |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of report.rows) console.log(`| ${r.op} | ${r.fslsd.toFixed(1)} | ${r.opencv1.toFixed(1)} | ${r.opencvN.toFixed(1)} | ${r.ratioVsOpencv1.toFixed(2)}x | ${r.ratioVsOpencvN.toFixed(2)}x |`);
+  console.log('| operation | fslsd TypeScript (1 thread) ms | fslsd graphs, ORT CPU (1 thread) ms | OpenCV 1 thread ms | OpenCV ' + cpus().length + ' threads ms | TypeScript / OpenCV-1 | graphs / OpenCV-1 |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of report.rows) console.log(`| ${r.op} | ${r.fslsd.toFixed(1)} | ${r.graphsCpu.toFixed(1)} | ${r.opencv1.toFixed(1)} | ${r.opencvN.toFixed(1)} | ${r.ratioVsOpencv1.toFixed(2)}x | ${(r.graphsCpu / r.opencv1).toFixed(2)}x |`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(`${out}.partial`, `${JSON.stringify(report, null, 2)}\n`);
   (await import('node:fs')).renameSync(`${out}.partial`, out);

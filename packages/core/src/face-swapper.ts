@@ -13,7 +13,6 @@ import { chooseFaces } from './face/choose.js';
 import type { FaceAnalyzer, PreparedFace } from './face/front-end.js';
 import type { FoundFace } from './face/found-face.js';
 import { encoderLandmarks } from './face/landmark-layout.js';
-import { pasteBack } from './face/paste-back.js';
 import { type ImageTensor, type RgbImage, tensorToImage } from './image/tensor.js';
 import type { Landmarks } from './landmarks/maps.js';
 import type { LatentSplit, LatentSplitName } from './latent/split.js';
@@ -305,7 +304,7 @@ export function composeFaceSwapper(swapper: Swapper, analyzer: FaceAnalyzer): Fa
       const mask = { width: prepared.masks.size, height: prepared.masks.size, data: prepared.masks.inner };
       const result = await swapper.swap(source, { image: prepared.crop, landmarks: prepared.landmarks, mask }, network);
       const face = swapped(result, prepared.landmarks, prepared);
-      image = pasteBack({ photo: image, face: face.crop, alpha: prepared.masks.paste, toPhoto: prepared.toPhoto });
+      image = await analyzer.pasteBack({ photo: image, face: face.crop, alpha: prepared.masks.paste, toPhoto: prepared.toPhoto });
       faces.push(face);
     }
     return finish(image, faces, detected);

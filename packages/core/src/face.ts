@@ -8,9 +8,11 @@ export { alignFace, alignmentPointsFrom68, ffhqQuad, quadToPhoto } from './face/
 export type { AlignedFace, AlignmentPoints, Quad } from './face/alignment.js';
 export { warpAffine, shrinkImage, reflectIndex } from './face/warp.js';
 export type { WarpOptions } from './face/warp.js';
-export { landmarkFaceMasks, regionFaceMasks, dilateSquare, fillConvexPolygon } from './face/face-mask.js';
+export { landmarkFaceMasks, landmarkRegion, maskKernels, regionFaceMasks, dilateSquare, fillConvexPolygon } from './face/face-mask.js';
 export type { FaceMasks, FaceMaskOptions } from './face/face-mask.js';
-export { pasteBack } from './face/paste-back.js';
+export { pasteBack, pasteFootprint } from './face/paste-back.js';
+export { createFrontEndGraphs } from './face/graphs/front-end-graphs.js';
+export type { FrontEndGraphs } from './face/graphs/front-end-graphs.js';
 export type { PasteBackInput } from './face/paste-back.js';
 export { encoderLandmarks, mapPoints, IBUG_TO_JD106, LAYOUT_POINTS } from './face/landmark-layout.js';
 export type { LandmarkLayout } from './face/landmark-layout.js';

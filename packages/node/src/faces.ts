@@ -25,6 +25,11 @@ export interface NodeFaceAnalyzerOptions {
   /** Default `auto`; a DeviceChoice already made (by createFaceSwapper) is used as it is. */
   readonly device?: Device | DeviceChoice;
   readonly threads?: number;
+  /**
+   * Where alignment, masks and paste-back run: 'graphs' (ONNX graphs on the device), 'typescript',
+   * or 'auto' (the default: graphs on CUDA, TypeScript on the CPU, where it is faster).
+   */
+  readonly frontEnd?: 'auto' | 'typescript' | 'graphs';
   readonly log?: (message: string) => void;
 }
 
@@ -96,6 +101,7 @@ export async function createFaceAnalyzer(options: NodeFaceAnalyzerOptions = {}):
     runtime: nodeRuntime,
     models,
     sessionOptions: sessionOptionsFor(device, options.threads),
+    ...(options.frontEnd ? { frontEnd: options.frontEnd } : {}),
   });
   return Object.assign(analyzer, { device });
 }

@@ -280,6 +280,15 @@ function boxDownColumns(input: Int32Array, output: Int32Array, width: number, he
  * @throws FslsdError `INVALID_LANDMARKS` for another point count.
  */
 export function landmarkFaceMasks(points68: ReadonlyArray<Point>, options: FaceMaskOptions = {}): FaceMasks {
+  const size = options.size ?? CROP_SIZE;
+  return regionFaceMasks(landmarkRegion(points68, options), { ...options, size });
+}
+
+/**
+ * The undilated inner-face region of {@link landmarkFaceMasks}: the filled polygon, 0/1 per crop pixel.
+ * @throws FslsdError `INVALID_LANDMARKS` for another point count.
+ */
+export function landmarkRegion(points68: ReadonlyArray<Point>, options: FaceMaskOptions = {}): Uint8Array {
   if (!Array.isArray(points68) || points68.length !== 68) {
     throw new FslsdError('INVALID_LANDMARKS', `The landmark mask needs 68 points (iBUG order), got ${Array.isArray(points68) ? points68.length : typeof points68}.`, {
       fix: 'Pass the 68-point landmarks of the face in crop pixels, or supply your own mask.',
@@ -292,7 +301,22 @@ export function landmarkFaceMasks(points68: ReadonlyArray<Point>, options: FaceM
   const browCentre: Point = [brows.reduce((s, p) => s + p[0], 0) / brows.length, brows.reduce((s, p) => s + p[1], 0) / brows.length];
   const lift: Point = [(browCentre[0] - chin[0]) * forehead, (browCentre[1] - chin[1]) * forehead];
   const outline: Point[] = [...points68.slice(0, 17), ...brows, ...brows.map((p): Point => [p[0] + lift[0], p[1] + lift[1]])];
-  return regionFaceMasks(fillConvexPolygon(convexHull(outline), size), { ...options, size });
+  return fillConvexPolygon(convexHull(outline), size);
+}
+
+/** The kernels {@link regionFaceMasks} uses for a crop size and options. */
+export function maskKernels(options: Omit<FaceMaskOptions, 'forehead'> = {}): { dilation: number; narrow: number; radius: number } {
+  const size = options.size ?? CROP_SIZE;
+  const unit = size / 1024;
+  const dilation = Math.max(1, Math.round((options.dilation ?? 50) * unit));
+  const feather = Math.max(0, Math.round((options.feather ?? 24) * unit));
+  const radius = Math.floor(feather / 4);
+  if (radius > MAX_FEATHER_RADIUS) {
+    throw new FslsdError('INVALID_ARGUMENT', `A feather of ${options.feather} px is wider than the crop allows.`, { fix: `Use a feather of at most ${4 * MAX_FEATHER_RADIUS} px at 1024^2.` });
+  }
+  // Two box passes of radius r reach 2r; the pre-dilation leaves that much room inside the
+  // official dilation, so the feathered alpha is zero wherever the dilated mask is.
+  return { dilation, narrow: Math.max(1, dilation - 4 * radius - 2), radius };
 }
 
 /**
@@ -304,18 +328,10 @@ export function regionFaceMasks(region: Uint8Array, options: Omit<FaceMaskOption
   if (region.length !== size * size) {
     throw new FslsdError('INVALID_MASK', `The face region has ${region.length} values; a ${size}x${size} crop needs ${size * size}.`, { fix: 'Pass one value per crop pixel.' });
   }
-  const unit = size / 1024;
-  const dilation = Math.max(1, Math.round((options.dilation ?? 50) * unit));
-  const feather = Math.max(0, Math.round((options.feather ?? 24) * unit));
-  if (Math.floor(feather / 4) > MAX_FEATHER_RADIUS) {
-    throw new FslsdError('INVALID_ARGUMENT', `A feather of ${options.feather} px is wider than the crop allows.`, { fix: `Use a feather of at most ${4 * MAX_FEATHER_RADIUS} px at 1024^2.` });
-  }
+  const { dilation, narrow: narrowKernel, radius } = maskKernels({ ...options, size });
   const dilated = dilateSquare(region, size, dilation);
   const inner = toFloat(dilated);
-  // Two box passes of radius r reach 2r; the pre-dilation leaves that much room inside the
-  // official dilation, so the feathered alpha is zero wherever `inner` is.
-  const radius = Math.floor(feather / 4);
-  const narrow = dilateSquare(region, size, Math.max(1, dilation - 4 * radius - 2));
+  const narrow = dilateSquare(region, size, narrowKernel);
   const paste = radius > 0 ? featheredAlpha(narrow, dilated, size, radius) : maskedCopy(narrow, dilated);
   return { inner, paste, size };
 }

@@ -17,7 +17,9 @@ import { type Affine, applyAffine, composeAffine, rescaleAffine } from './affine
 import { type DetectOptions, detectFaces } from './detector.js';
 import type { FoundFace } from './found-face.js';
 import { faceDescriptor } from './descriptor.js';
-import { type FaceMaskOptions, type FaceMasks, landmarkFaceMasks, regionFaceMasks } from './face-mask.js';
+import { type FaceMaskOptions, type FaceMasks, landmarkRegion, maskKernels, regionFaceMasks } from './face-mask.js';
+import { createFrontEndGraphs } from './graphs/front-end-graphs.js';
+import { type PasteBackInput, pasteBack } from './paste-back.js';
 import { PARSER_SIZE, parserRegionGraph } from './face-parser.js';
 import { decodeModel, encodeModel } from '../graph/onnx.js';
 import { encoderLandmarks, mapPoints } from './landmark-layout.js';
@@ -73,6 +75,13 @@ export interface FaceAnalyzer {
   prepare(photo: RgbImage, face: FoundFace, options?: PrepareOptions): Promise<PreparedFace>;
   /** The 128-d descriptor of a found face (needs the descriptor model). */
   describe(photo: RgbImage, face: FoundFace): Promise<Float32Array>;
+  /**
+   * The swapped crop pasted back into the photo, as {@link pasteBack} does it, on the front end's
+   * path (TypeScript, or the execution provider's graphs: see {@link FaceAnalyzerOptions.frontEnd}).
+   */
+  pasteBack(input: PasteBackInput): Promise<RgbImage>;
+  /** Where alignment, masks and paste-back run: TypeScript, or ONNX graphs on the execution provider. */
+  readonly frontEnd: 'typescript' | 'graphs';
   /** Which landmarks feed E_le. */
   readonly landmarkSource: 'mapped-68' | 'landmarker-106';
   /** Where the inner-face mask comes from. */
@@ -85,6 +94,21 @@ export interface FaceAnalyzerOptions {
   readonly runtime: OrtRuntime;
   readonly models: FaceModelFiles;
   readonly sessionOptions?: InferenceSession.SessionOptions;
+  /**
+   * Where alignment, masks and paste-back run. 'graphs': as small ONNX graphs on the execution
+   * provider of `sessionOptions` (within one grey level of the TypeScript); 'typescript': in
+   * JavaScript. Default 'auto': graphs when `sessionOptions` names a GPU provider (CUDA,
+   * WebGPU, DirectML, CoreML), TypeScript on CPU and WASM, where onnxruntime's GridSample and
+   * MaxPool are slower than the TypeScript (`pnpm bench --only front-end`).
+   */
+  readonly frontEnd?: 'auto' | 'typescript' | 'graphs';
+}
+
+const CPU_PROVIDERS = new Set(['cpu', 'wasm', 'xnnpack']);
+
+/** Whether 'auto' picks the graphs: some provider in the options is not a CPU one. */
+function usesGpuProvider(options?: InferenceSession.SessionOptions): boolean {
+  return (options?.executionProviders ?? []).some((provider) => !CPU_PROVIDERS.has(typeof provider === 'string' ? provider : provider.name));
 }
 
 function dimsOf(session: InferenceSession, output: string): readonly (number | string)[] | undefined {
@@ -112,6 +136,11 @@ export function downscaleCrop(crop: RgbImage, size = LANDMARK_MAP_SIZE, range: '
 /** Creates the sessions of the front-end networks and checks the 106-point contract. */
 export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<FaceAnalyzer> {
   const { runtime, models, sessionOptions } = options;
+  const frontEnd = options.frontEnd ?? 'auto';
+  if (!['auto', 'typescript', 'graphs'].includes(frontEnd)) {
+    throw new FslsdError('INVALID_ARGUMENT', `Unknown frontEnd "${String(frontEnd)}".`, { fix: 'Use "auto", "typescript" or "graphs".' });
+  }
+  const graphs = frontEnd === 'graphs' || (frontEnd === 'auto' && usesGpuProvider(sessionOptions)) ? createFrontEndGraphs(runtime, sessionOptions) : undefined;
   const open = (bytes: Uint8Array): Promise<InferenceSession> => runtime.InferenceSession.create(bytes, sessionOptions);
   const detector = await open(models.detector);
   const landmarker = await open(models.landmarks68);
@@ -134,6 +163,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
   const analyzer: FaceAnalyzer = {
     landmarkSource: landmarker106 ? 'landmarker-106' : 'mapped-68',
     maskSource: parser ? 'parser' : 'landmarks',
+    frontEnd: graphs ? 'graphs' : 'typescript',
     async detect(photo, detectOptions = {}) {
       throwIfAborted(detectOptions.signal, 'face detection');
       const boxes = await detectFaces(runtime, detector, photo, detectOptions);
@@ -149,8 +179,11 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
     async prepare(photo, face, prepareOptions = {}) {
       const size = prepareOptions.size ?? CROP_SIZE;
       throwIfAborted(prepareOptions.signal, 'face alignment');
-      const aligned = alignFace(photo, alignmentPointsFrom68(face.landmarks68), size);
+      const alignment = alignmentPointsFrom68(face.landmarks68);
+      const aligned = graphs ? await graphs.align(photo, alignment, size) : alignFace(photo, alignment, size);
       const cropLandmarks68 = mapPoints(face.landmarks68, aligned.toCrop);
+      const maskOptions = { ...prepareOptions.mask, size };
+      const masksOf = (region: Uint8Array): Promise<FaceMasks> | FaceMasks => (graphs ? graphs.masks(region, size, maskKernels(maskOptions)) : regionFaceMasks(region, maskOptions));
       let masks: FaceMasks;
       if (parser) {
         if (size !== CROP_SIZE) throw new FslsdError('INVALID_ARGUMENT', `The face parser works on ${CROP_SIZE}^2 crops, not ${size}^2.`, { fix: 'Leave the crop size at its default.' });
@@ -159,9 +192,9 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
         const values = (results.region as Tensor).data as Float32Array;
         const region = new Uint8Array(size * size);
         for (let i = 0; i < region.length; i += 1) region[i] = values[i]! >= 0.5 ? 1 : 0;
-        masks = regionFaceMasks(region, { ...prepareOptions.mask, size });
+        masks = await masksOf(region);
       } else {
-        masks = landmarkFaceMasks(cropLandmarks68, { ...prepareOptions.mask, size });
+        masks = await masksOf(landmarkRegion(cropLandmarks68, maskOptions));
       }
       let landmarks: Landmarks;
       if (landmarker106) {
@@ -186,8 +219,12 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       }
       return faceDescriptor(runtime, describer, photo, face.landmarks68);
     },
+    async pasteBack(input) {
+      return graphs ? graphs.paste(input) : pasteBack(input);
+    },
     async dispose() {
       for (const session of [detector, landmarker, describer, landmarker106, parser]) await session?.release();
+      await graphs?.dispose();
     },
   };
   return analyzer;

@@ -29,27 +29,40 @@ function sampleAlpha(alpha: Float32Array, size: number, x: number, y: number): n
   return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
-/**
- * A new photo with the face pasted in. The photo keeps its size and channel count.
- * @throws FslsdError `INVALID_IMAGE` when the crop and alpha sizes disagree.
- */
-export function pasteBack(input: PasteBackInput): RgbImage {
-  const { photo, face, alpha, toPhoto } = input;
+/** The photo pixels a `size`^2 crop can change (inclusive bounds; empty when x1 < x0 or y1 < y0). */
+export function pasteFootprint(photo: { readonly width: number; readonly height: number }, size: number, toPhoto: Affine): { x0: number; x1: number; y0: number; y1: number } {
+  const corners = [[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]].map(([u, v]) => applyAffine(toPhoto, u!, v!));
+  return {
+    x0: Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0])))),
+    x1: Math.min(photo.width - 1, Math.ceil(Math.max(...corners.map((p) => p[0])))),
+    y0: Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1])))),
+    y1: Math.min(photo.height - 1, Math.ceil(Math.max(...corners.map((p) => p[1])))),
+  };
+}
+
+/** @throws FslsdError `INVALID_IMAGE` when the crop and alpha sizes disagree. */
+export function checkPasteInput(input: PasteBackInput): void {
+  const { face, alpha } = input;
   const size = face.width;
   if (face.height !== size || alpha.length !== size * size) {
     throw new FslsdError('INVALID_IMAGE', `Paste-back needs a square crop and an alpha of the same size (crop ${face.width}x${face.height}, alpha ${alpha.length} values).`, {
       fix: 'Pass the swapped crop and the mask of the same aligned face.',
     });
   }
+}
+
+/**
+ * A new photo with the face pasted in. The photo keeps its size and channel count.
+ * @throws FslsdError `INVALID_IMAGE` when the crop and alpha sizes disagree.
+ */
+export function pasteBack(input: PasteBackInput): RgbImage {
+  checkPasteInput(input);
+  const { photo, face, alpha, toPhoto } = input;
+  const size = face.width;
   const { width, height, channels } = photo;
   const out = new Uint8Array(photo.data);
   const toCrop = invertAffine(toPhoto);
-  // Only photo pixels under the crop's footprint can change.
-  const corners = [[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]].map(([u, v]) => applyAffine(toPhoto, u!, v!));
-  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))));
-  const x1 = Math.min(width - 1, Math.ceil(Math.max(...corners.map((p) => p[0]))));
-  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))));
-  const y1 = Math.min(height - 1, Math.ceil(Math.max(...corners.map((p) => p[1]))));
+  const { x0, x1, y0, y1 } = pasteFootprint(photo, size, toPhoto);
   const fc = face.channels;
   const fd = face.data;
   for (let y = y0; y <= y1; y += 1) {

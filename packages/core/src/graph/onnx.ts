@@ -15,7 +15,7 @@ export type AttributeProto = onnxProto.onnx.IAttributeProto;
 /** The opset fslsd's own graphs use; it matches the exporter. */
 export const OPSET = 17;
 
-export const ElementType = { float32: 1, int64: 7, float16: 10 } as const;
+export const ElementType = { float32: 1, uint8: 2, int64: 7, float16: 10 } as const;
 export type ElementTypeName = keyof typeof ElementType;
 
 interface LongLike {

@@ -17,7 +17,6 @@ import type { Quad } from '../face/alignment.js';
 import { descriptorDistance } from '../face/descriptor.js';
 import type { FaceAnalyzer, PreparedFace } from '../face/front-end.js';
 import type { FoundFace } from '../face/found-face.js';
-import { pasteBack } from '../face/paste-back.js';
 import { type TemporalFilters, temporalFilters } from './temporal.js';
 
 /** Options of {@link FaceTracker} and {@link swapVideoFrames}. */
@@ -322,7 +321,7 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
       const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
       const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}), ...(refine !== undefined ? { refine } : {}) });
       const networks = now() - started;
-      const image = pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
+      const image = await analyzer.pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
       yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd: current.frontEnd, networks, paste: now() - started - networks } };
       index += 1;
     }

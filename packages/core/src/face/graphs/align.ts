@@ -1,0 +1,108 @@
+/**
+ * Alignment as an ONNX graph, for execution providers where the photo already is or where
+ * sampling is cheap (CUDA, WebGPU): GridSample of the photo through the crop's affine map.
+ *
+ * Contract: in `photo` uint8[height, width, 3] (interleaved RGB), `map` float32[6]
+ * (a, b, c, d, e, f: crop pixel centre (u, v) -> photo pixel centre (a u + b v + c, d u + e v + f));
+ * out `crop` uint8[size, size, 3]. Equal to {@link warpAffine} without supersampling within one
+ * grey level (the graph computes the map in float32, the TypeScript in float64).
+ *
+ * Outside the photo the picture is mirrored like numpy's `reflect` (about the edge pixels, not
+ * repeating them), as warp.ts does: GridSample's own `reflection` mode repeats the edge, so the
+ * coordinates are reflected here first (twice, which covers up to three photo widths away) and
+ * GridSample only clamps.
+ */
+import { type ModelProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from '../../graph/onnx.js';
+
+/** The `map` input of the align graph from an affine map. */
+export function mapInput(map: { a: number; b: number; c: number; d: number; e: number; f: number }): Float32Array {
+  return Float32Array.of(map.a, map.b, map.c, map.d, map.e, map.f);
+}
+
+export function alignGraph(size: number): ModelProto {
+  const axis = Float32Array.from({ length: size }, (_, i) => i);
+  const scalar = (name: string, value: number) => floatTensor(name, [], Float32Array.of(value));
+  const nodes = [
+    // Photo size as floats: W - 1 and H - 1 (the reflection period) and W, H (normalisation).
+    node('Shape', ['photo'], ['photo_shape']),
+    node('Gather', ['photo_shape', 'index_0'], ['height_int']),
+    node('Gather', ['photo_shape', 'index_1'], ['width_int']),
+    node('Cast', ['height_int'], ['height'], { to: 1 }),
+    node('Cast', ['width_int'], ['width'], { to: 1 }),
+    node('Sub', ['height', 'one'], ['last_row']),
+    node('Sub', ['width', 'one'], ['last_col']),
+    // The six map coefficients.
+    ...['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => node('Gather', ['map', `index_${i}`], [name])),
+    // x = a u + b v + c over the crop grid, u along columns, v along rows.
+    node('Mul', ['a', 'u_row'], ['au']),
+    node('Mul', ['b', 'v_column'], ['bv']),
+    node('Add', ['au', 'bv'], ['au_bv']),
+    node('Add', ['au_bv', 'c'], ['x']),
+    node('Mul', ['d', 'u_row'], ['du']),
+    node('Mul', ['e', 'v_column'], ['ev']),
+    node('Add', ['du', 'ev'], ['du_ev']),
+    node('Add', ['du_ev', 'f'], ['y']),
+    ...reflect('x', 'last_col', 'x_in'),
+    ...reflect('y', 'last_row', 'y_in'),
+    // GridSample's normalised coordinates (align_corners = 0): (2 p + 1) / n - 1.
+    ...normalise('x_in', 'width', 'grid_x'),
+    ...normalise('y_in', 'height', 'grid_y'),
+    node('Unsqueeze', ['grid_x', 'axis_last'], ['grid_x1']),
+    node('Unsqueeze', ['grid_y', 'axis_last'], ['grid_y1']),
+    node('Concat', ['grid_x1', 'grid_y1'], ['grid_xy'], { axis: -1 }),
+    node('Unsqueeze', ['grid_xy', 'axis_first'], ['grid']),
+    // The photo as float NCHW.
+    node('Cast', ['photo'], ['photo_float'], { to: 1 }),
+    node('Transpose', ['photo_float'], ['photo_chw'], { perm: [2, 0, 1] }),
+    node('Unsqueeze', ['photo_chw', 'axis_first'], ['photo_nchw']),
+    node('GridSample', ['photo_nchw', 'grid'], ['sampled'], { mode: 'bilinear', padding_mode: 'border', align_corners: 0 }),
+    // Rounded as warp.ts rounds: floor(v + 0.5), clamped.
+    node('Add', ['sampled', 'half'], ['shifted']),
+    node('Floor', ['shifted'], ['rounded']),
+    node('Clip', ['rounded', 'zero', 'byte_max'], ['clipped']),
+    node('Cast', ['clipped'], ['crop_nchw'], { to: 2 }),
+    node('Squeeze', ['crop_nchw', 'axis_first'], ['crop_chw']),
+    node('Transpose', ['crop_chw'], ['crop'], { perm: [1, 2, 0] }),
+  ];
+  return makeModel(
+    {
+      name: 'align',
+      node: nodes,
+      initializer: [
+        ...[0, 1, 2, 3, 4, 5].map((i) => int64Tensor(`index_${i}`, [], [i])),
+        int64Tensor('axis_last', [1], [-1]),
+        int64Tensor('axis_first', [1], [0]),
+        floatTensor('u_row', [1, size], axis),
+        floatTensor('v_column', [size, 1], axis),
+        scalar('one', 1),
+        scalar('two', 2),
+        scalar('half', 0.5),
+        scalar('zero', 0),
+        scalar('byte_max', 255),
+      ],
+      input: [valueInfo('photo', 'uint8', ['height', 'width', 3]), valueInfo('map', 'float32', [6])],
+      output: [valueInfo('crop', 'uint8', [size, size, 3])],
+    },
+    `fslsd align: bilinear ${size}x${size} crop of the photo through an affine map, numpy-reflect borders`,
+  );
+}
+
+/** p -> last - |last - |p||, twice: numpy's reflect about 0 and `last` for |p| up to 3 periods. */
+function reflect(input: string, last: string, output: string) {
+  const once = (from: string, to: string) => [
+    node('Abs', [from], [`${to}_abs`]),
+    node('Sub', [last, `${to}_abs`], [`${to}_gap`]),
+    node('Abs', [`${to}_gap`], [`${to}_gap_abs`]),
+    node('Sub', [last, `${to}_gap_abs`], [to]),
+  ];
+  return [...once(input, `${output}_first`), ...once(`${output}_first`, output)];
+}
+
+function normalise(input: string, extent: string, output: string) {
+  return [
+    node('Mul', [input, 'two'], [`${output}_double`]),
+    node('Add', [`${output}_double`, 'one'], [`${output}_edge`]),
+    node('Div', [`${output}_edge`, extent], [`${output}_unit`]),
+    node('Sub', [`${output}_unit`, 'one'], [output]),
+  ];
+}
