@@ -32,6 +32,17 @@ interface Net {
   loadFromDisk(directory: string): Promise<void>;
 }
 
+/** face-api's NetInput: the batch tensor a network sees (padded to a square, resized). */
+export interface NetInput {
+  toBatchTensor(inputSize: number, isCenterInputs?: boolean): TfTensor;
+}
+
+/** One detection as face-api reports it: box in pixels of the input picture. */
+export interface FaceApiDetection {
+  score: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+
 /** The parts of face-api the tests use (its types need tfjs-node's). */
 export interface FaceApi {
   readonly version: string;
@@ -39,13 +50,17 @@ export interface FaceApi {
     readonly tinyFaceDetector: Net & { forward(input: TfTensor, inputSize: number): Promise<TfTensor> };
     readonly faceLandmark68Net: Net & { runNet(input: unknown): TfTensor };
     readonly faceRecognitionNet: Net & { forwardInput(input: unknown): TfTensor };
+    /** forwardInput: per batch item, decoded boxes [N, 4] and face scores [N], before NMS. */
+    readonly ssdMobilenetv1: Net & { forwardInput(input: NetInput): { boxes: TfTensor[]; scores: TfTensor[] } };
   };
-  toNetInput(input: TfTensor): Promise<unknown>;
+  toNetInput(input: TfTensor): Promise<NetInput>;
   TinyFaceDetectorOptions: new (options: { inputSize: number; scoreThreshold: number }) => unknown;
-  detectAllFaces(input: TfTensor, options: unknown): {
+  SsdMobilenetv1Options: new (options?: { minConfidence?: number; maxResults?: number }) => unknown;
+  /** Awaited directly it yields the detections; the with...() chain adds landmarks and descriptors. */
+  detectAllFaces(input: TfTensor, options: unknown): PromiseLike<FaceApiDetection[]> & {
     withFaceLandmarks(): {
       withFaceDescriptors(): Promise<Array<{
-        detection: { score: number; box: { x: number; y: number; width: number; height: number } };
+        detection: FaceApiDetection;
         landmarks: { positions: Array<{ x: number; y: number }> };
         descriptor: Float32Array;
       }>>;
@@ -60,7 +75,7 @@ export const faceApiModelDirectory = path.join(path.dirname(require.resolve('@vl
 
 let loaded: Promise<{ tf: Tf; faceapi: FaceApi }> | undefined;
 
-/** tfjs (CPU backend) and face-api with the three networks loaded. */
+/** tfjs (CPU backend) and face-api with the four converted networks loaded. */
 export function loadFaceApi(): Promise<{ tf: Tf; faceapi: FaceApi }> {
   loaded ??= (async () => {
     const tf = require('@tensorflow/tfjs') as Tf;
@@ -80,6 +95,7 @@ export function loadFaceApi(): Promise<{ tf: Tf; faceapi: FaceApi }> {
     await faceapi.nets.tinyFaceDetector.loadFromDisk(faceApiModelDirectory);
     await faceapi.nets.faceLandmark68Net.loadFromDisk(faceApiModelDirectory);
     await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModelDirectory);
+    await faceapi.nets.ssdMobilenetv1.loadFromDisk(faceApiModelDirectory);
     return { tf, faceapi };
   })();
   return loaded;

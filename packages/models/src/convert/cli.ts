@@ -9,10 +9,11 @@ import { FACE_API_PACKAGE, FACE_API_VERSION, convertFaceModels } from './convert
 
 const HELP = `Usage: node dist/convert.js [--out DIR] [--source DIR] [--quiet]
 
-Converts three TensorFlow.js networks of ${FACE_API_PACKAGE}@${FACE_API_VERSION} (MIT) to ONNX:
+Converts four TensorFlow.js networks of ${FACE_API_PACKAGE}@${FACE_API_VERSION} (MIT) to ONNX:
   face-detector.onnx      TinyFaceDetector      image [1,3,H,W] RGB 0..255 -> grid [1,25,H/32,W/32]
   face-landmarks-68.onnx  FaceLandmark68Net     image [1,3,112,112]        -> landmarks [1,136]
   face-descriptor.onnx    FaceRecognitionNet    image [1,3,150,150]        -> descriptor [1,128]
+  face-detector-ssd.onnx  SsdMobilenetv1        image [1,3,512,512]        -> boxes [1,5118,4], scores [1,5118]
 and writes manifest.json (bytes, sha256, provenance) and LICENSE-face-api.txt beside them.
 The output is deterministic: a re-run gives byte-identical files.
 

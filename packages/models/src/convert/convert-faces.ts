@@ -1,5 +1,5 @@
 /**
- * Converts face-api's three TensorFlow.js networks into ONNX files plus a manifest. The output
+ * Converts four of face-api's TensorFlow.js networks into ONNX files plus a manifest. The output
  * depends only on the input files (no dates, no random names in the content), so a re-run
  * gives byte-identical files.
  */
@@ -11,6 +11,7 @@ import { FslsdError } from '@fslsd/core';
 import { type ModelProto, OPSET, encodeModel } from '@fslsd/core/graph';
 import { faceDescriptorGraph } from './face-descriptor.js';
 import { faceDetectorGraph } from './face-detector.js';
+import { SSD_INPUT_SIZE, SSD_PRIORS, faceDetectorSsdGraph } from './face-detector-ssd.js';
 import { faceLandmarks68Graph } from './face-landmarks-68.js';
 import { FACE_MANIFEST_FORMAT, type FaceManifest, type FaceModelEntry, type FaceModelId, type FaceTensorSpec } from './face-manifest.js';
 import { type Weight, readWeightSet } from './tfjs-weights.js';
@@ -63,6 +64,18 @@ const RECIPES: readonly NetworkRecipe[] = [
     inputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, 150, 150], range: [0, 255] }],
     outputs: [{ name: 'descriptor', dtype: 'float32', shape: [1, 128] }],
   },
+  {
+    id: 'face-detector-ssd',
+    source: 'ssd_mobilenetv1_model',
+    file: 'face-detector-ssd.onnx',
+    description: `face-api SsdMobilenetv1 (MobileNet v1 SSD, 1 class): picture padded bottom/right to a square and resized to ${SSD_INPUT_SIZE}, RGB 0..255 -> ${SSD_PRIORS} decoded boxes (ymin, xmin, ymax, xmax) in 0..1 of the input + face scores (sigmoid), before non-maximum suppression`,
+    build: faceDetectorSsdGraph,
+    inputs: [{ name: 'image', dtype: 'float32', shape: [1, 3, SSD_INPUT_SIZE, SSD_INPUT_SIZE], range: [0, 255] }],
+    outputs: [
+      { name: 'boxes', dtype: 'float32', shape: [1, SSD_PRIORS, 4] },
+      { name: 'scores', dtype: 'float32', shape: [1, SSD_PRIORS] },
+    ],
+  },
 ];
 
 /** Where the installed face-api package lives. */
@@ -99,7 +112,7 @@ export interface ConvertFacesOptions {
   readonly onFile?: (file: string, bytes: number) => void;
 }
 
-/** Converts the three networks into `options.out`; returns the manifest it wrote. */
+/** Converts the networks of RECIPES into `options.out`; returns the manifest it wrote. */
 export async function convertFaceModels(options: ConvertFacesOptions): Promise<FaceManifest> {
   const packageRoot = options.source ?? faceApiDirectory();
   let version: string;

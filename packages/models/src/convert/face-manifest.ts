@@ -8,8 +8,11 @@ import { FslsdError } from '@fslsd/core';
 
 export const FACE_MANIFEST_FORMAT = 'fslsd-face-models/1';
 
-/** The converted networks, by id. */
-export const FACE_MODEL_IDS = ['face-detector', 'face-landmarks-68', 'face-descriptor'] as const;
+/**
+ * The converted networks, by id. Readers load the ids they need and treat a missing one as
+ * absent (the SSD detector is an alternative to `face-detector`, optional for them).
+ */
+export const FACE_MODEL_IDS = ['face-detector', 'face-landmarks-68', 'face-descriptor', 'face-detector-ssd'] as const;
 export type FaceModelId = (typeof FACE_MODEL_IDS)[number];
 
 /** One tensor of a model's interface. */

@@ -64,6 +64,25 @@ function halfToFloat(bits: number): number {
 }
 
 /**
+ * An int32 entry. The SSD detector's manifest carries a few (reshape sizes, slice bounds left
+ * over from the TensorFlow graph); face-api never reads them, but they occupy bytes of the
+ * shard, so they must be decoded to keep the offsets right. tfjs rounds quantised integers
+ * (Math.round(code * scale + min)); the integers are small, so float32 holds them exactly.
+ */
+function decodeInt32(spec: WeightSpec, view: DataView, count: number): Weight {
+  const q = spec.quantization;
+  const values = new Float32Array(count);
+  if (!q) {
+    for (let i = 0; i < count; i += 1) values[i] = view.getInt32(i * 4, true);
+  } else if ((q.dtype === 'uint8' || q.dtype === 'uint16') && typeof q.scale === 'number' && typeof q.min === 'number') {
+    for (let i = 0; i < count; i += 1) values[i] = Math.round((q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true)) * q.scale + q.min);
+  } else {
+    fail(`Weight "${spec.name}" is int32 with an unsupported quantization ${JSON.stringify(q)}.`, 'tfjs quantises int32 weights only as uint8/uint16 (scale + min).');
+  }
+  return { name: spec.name, shape: spec.shape, values };
+}
+
+/**
  * Decodes one weight from `bytes` (little-endian, as tfjs writes). The affine dequantisation
  * `code * scale + min` is evaluated in double precision and rounded once to float32, which is
  * what tfjs does when it stores the result into a Float32Array.
@@ -72,6 +91,7 @@ export function decodeWeight(spec: WeightSpec, bytes: Uint8Array): Weight {
   const count = spec.shape.reduce((a, b) => a * b, 1);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const q = spec.quantization;
+  if (spec.dtype === 'int32') return decodeInt32(spec, view, count);
   if (spec.dtype !== 'float32') fail(`Weight "${spec.name}" has dtype ${spec.dtype}; the face networks only use float32 weights.`, 'Use the weight files shipped with @vladmandic/face-api 1.7.15.');
   if (!q) {
     const values = new Float32Array(count);
