@@ -29,7 +29,23 @@ interface DemoState {
   detected?: number;
   swapped?: number;
   pngBytes?: number;
-  video?: { status: 'swapping' | 'done' | 'error'; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
+  video?: {
+    status: 'swapping' | 'done' | 'error';
+    error?: string;
+    code?: string;
+    frames?: number;
+    swapped?: number;
+    fps?: number;
+    width?: number;
+    height?: number;
+    mimeType?: string;
+    hasAudio?: boolean;
+    bytes?: number;
+    ms?: number;
+    url?: string;
+    /** onFrame's last (done, total). */
+    progress?: [number, number];
+  };
   /** The model set in use: 'tiny' or 'stored:NAME'. */
   models?: string;
   import?: { status: 'importing' | 'done' | 'error'; error?: string; code?: string; ms?: number; bytes?: number; name?: string };
@@ -43,6 +59,7 @@ const select = $<HTMLSelectElement>('backend-select');
 select.value = params.get('backend') ?? 'auto';
 const methodSelect = $<HTMLSelectElement>('method-select');
 methodSelect.value = params.get('method') ?? 'fslsd';
+$<HTMLSelectElement>('video-container').value = params.get('videocontainer') ?? 'auto';
 
 interface Photo {
   image: Blob;
@@ -188,24 +205,34 @@ async function swapVideoFile(file: Blob) {
   const started = performance.now();
   try {
     source ??= await swapper.encodeSource(photos.source.image, { onProgress });
-    const fps = Number(params.get('videofps') ?? 25);
+    // The frame rate comes from the file; the container is MP4 (H.264) where this browser encodes
+    // H.264, else WebM, unless the select insists on one.
+    const container = $<HTMLSelectElement>('video-container').value as 'auto' | 'mp4' | 'webm';
     const result = await swapper.swapVideo(source, file, {
-      fps,
+      container,
       onFrame: (done, total) => {
         const seconds = (performance.now() - started) / 1000;
+        if (state.video) state.video.progress = [done, total];
         $('video-status').textContent = `frame ${done}/${total}, ${(done / seconds).toFixed(2)} fps`;
       },
     });
     const url = URL.createObjectURL(result.blob);
-    state.video = { status: 'done', frames: result.frames, swapped: result.swappedFrames, bytes: result.blob.size, ms: performance.now() - started, url };
+    const mp4 = result.mimeType.startsWith('video/mp4');
+    state.video = {
+      status: 'done', frames: result.frames, swapped: result.swappedFrames, fps: result.fps, width: result.width, height: result.height,
+      mimeType: result.mimeType, hasAudio: result.hasAudio, bytes: result.blob.size, ms: performance.now() - started, url, progress: state.video?.progress,
+    };
     $<HTMLVideoElement>('video-result').src = url;
     $('video-figure').hidden = false;
+    $('video-caption').textContent = `video result (${mp4 ? 'MP4' : 'WebM'}: ${result.mimeType.replace(/^[^;]*;\s*/, '')}${result.hasAudio ? '' : ', no audio'})`;
     const link = $<HTMLAnchorElement>('download-video');
     link.href = url;
+    link.download = `fslsd-swap.${mp4 ? 'mp4' : 'webm'}`;
+    link.textContent = `Download ${mp4 ? 'MP4' : 'WebM'}`;
     link.hidden = false;
-    $('video-status').textContent = `${result.frames} frames (${result.swappedFrames} with a face) in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    $('video-status').textContent = `${result.frames} frames at ${Number(result.fps.toFixed(3))} fps (${result.swappedFrames} with a face) in ${((performance.now() - started) / 1000).toFixed(1)} s`;
   } catch (error) {
-    state.video = { status: 'error', error: (error as Error).message ?? String(error) };
+    state.video = { status: 'error', error: (error as Error).message ?? String(error), code: (error as { code?: string }).code };
     $('video-status').textContent = `Error: ${state.video.error}`;
   } finally {
     $<HTMLButtonElement>('swap-video').disabled = false;

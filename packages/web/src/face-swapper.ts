@@ -102,7 +102,12 @@ export interface WebFaceSwapper {
   describe(input: WebImageInput, options?: Pick<FaceFinding, 'faceIndex' | 'minScore' | 'detectorSize'> & Pick<EncodeSourceOptions, 'signal' | 'onProgress'>): Promise<Float32Array>;
   /** Swaps the source (a SourceFace, or an image to encode first) onto the target's chosen faces. */
   swap(source: SourceFace | WebImageInput, target: WebImageInput, options?: WebSwapOptions): Promise<WebSwapResult>;
-  /** Swaps the source onto the tracked face of every frame of a video (WebCodecs), into a labelled WebM. */
+  /**
+   * Swaps the source onto the tracked face of every frame of a video (a File or Blob: MP4, MOV,
+   * WebM, MKV), decoded and encoded with WebCodecs through Mediabunny, into a labelled MP4
+   * (H.264) or, where the browser cannot encode H.264, WebM (VP9/VP8), with the input's frame
+   * count, timestamps and audio. The frame rate is read from the file.
+   */
   swapVideo(source: SourceFace | WebImageInput, video: Blob, options?: WebSwapVideoOptions): Promise<WebVideoResult>;
   /** Ends the worker. Safe to call twice; later calls fail. */
   dispose(): Promise<void>;

@@ -1,7 +1,8 @@
 /**
  * The browser demo (examples/web) in real Chromium: it finds, aligns, swaps and pastes back the
  * faces of the bundled photos in a Web Worker, on WASM and on WebGPU (SwiftShader), and the
- * result matches the Node pipeline on the same inputs.
+ * result matches the Node pipeline on the same inputs; videos (MP4, WebM, MOV made by ffmpeg)
+ * are swapped through Mediabunny and read back with ffprobe and exiftool.
  * Needs /usr/bin/chromium (or FSLSD_CHROMIUM); skipped without it unless FSLSD_REQUIRE_BROWSER=1.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGITAL_SOURCE_TYPE, type RgbImage, createFaceSwapper, importCheckpoints, readImage } from '@fslsd/node';
+import { DIGITAL_SOURCE_TYPE, type RgbImage, SYNTHETIC_LABEL, createFaceSwapper, importCheckpoints, readImage } from '@fslsd/node';
 import sharp from 'sharp';
 import { skipWithout } from '../../../scripts/skips.mjs';
 import { root, serveDemo, site } from './serve.js';
@@ -42,6 +43,35 @@ async function fetchInPage(page: Page, href: string): Promise<Buffer> {
   return Buffer.from(base64, 'base64');
 }
 
+interface ProbedStream { codec_type: string; codec_name: string; width?: number; height?: number; nb_read_frames?: string; r_frame_rate: string; avg_frame_rate: string; duration?: string; side_data_list?: { rotation?: number }[] }
+
+/** ffprobe's view of a video file: streams, format tags, frames counted, the video's span. */
+function probeVideo(file: string) {
+  const run = (args: string[]) => {
+    const result = spawnSync('ffprobe', ['-v', 'error', ...args, '-of', 'json', file], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as { streams: ProbedStream[]; format: { format_name: string; duration: string; tags?: Record<string, string> }; packets: { pts_time: string; duration_time?: string }[] };
+  };
+  const info = run(['-count_frames', '-show_streams', '-show_format']);
+  const video = info.streams.find((s) => s.codec_type === 'video')!;
+  const audio = info.streams.find((s) => s.codec_type === 'audio');
+  const [num, den] = video.r_frame_rate.split('/').map(Number);
+  const rate = num! / den!;
+  // The video track's span: first presentation time to the end of the last frame.
+  const packets = run(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,duration_time']).packets;
+  const times = packets.map((p) => Number(p.pts_time));
+  const last = packets[times.indexOf(Math.max(...times))]!;
+  const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+  const sideways = Math.abs(rotation) % 180 === 90;
+  return {
+    format: info.format, video, audio, rate, rotation,
+    frames: Number(video.nb_read_frames),
+    videoDuration: Math.max(...times) + (Number(last.duration_time) || 1 / rate) - Math.min(...times),
+    displayWidth: sideways ? video.height! : video.width!,
+    displayHeight: sideways ? video.width! : video.height!,
+  };
+}
+
 /** WebGPU vs onnxruntime-node: max |y_f difference| on the crop samples, and on the 8-bit photo. */
 const TOLERANCE_WEBGPU = { crop: 2e-3, photo: 1 };
 
@@ -59,7 +89,10 @@ interface DemoState {
   detected?: number;
   swapped?: number;
   pngBytes?: number;
-  video?: { status: string; error?: string; frames?: number; swapped?: number; bytes?: number; ms?: number; url?: string };
+  video?: {
+    status: string; error?: string; code?: string; frames?: number; swapped?: number; fps?: number; width?: number; height?: number;
+    mimeType?: string; hasAudio?: boolean; bytes?: number; ms?: number; url?: string; progress?: [number, number];
+  };
 }
 
 describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
@@ -237,30 +270,140 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     await page.close();
   });
 
-  it('swaps a video with WebCodecs into a labelled WebM with every frame', async () => {
+  it('swaps videos frame-exact on Mediabunny: MP4, WebM and MOV in, MP4 or WebM out, with the rate, rotation, audio and label', { timeout: 900_000 }, async () => {
     const work = mkdtempSync(path.join(tmpdir(), 'fslsd-web-video-'));
     try {
-      const clip = path.join(work, 'clip.webm');
-      const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '10', '-i', path.join(photos, 'astronaut.png'),
-        '-vf', "scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',format=yuv420p", '-t', '1', '-r', '10', '-c:v', 'libvpx', '-b:v', '2M', clip], { encoding: 'utf8' });
-      expect(made.status, made.stderr).toBe(0);
+      const photo = path.join(photos, 'astronaut.png');
+      // Three clips with sound, 10 frames each, the face in every frame: an MP4 (H.264 + AAC)
+      // stored sideways with a rotation in its metadata (displayed upright), a WebM (VP8 + Opus)
+      // at 20 fps, and a MOV (H.264 + AAC) swapped into WebM on request.
+      const clips = [
+        {
+          name: 'rotated.mp4', container: 'auto', fps: 10, seconds: 1,
+          video: "scale=640:640,crop=w=320:h=480:x='120+20*t':y='10*t',transpose=1,format=yuv420p", codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', '-b:a', '96k'], rate: 48_000,
+        },
+        { name: 'clip.webm', container: 'auto', fps: 20, seconds: 0.5, video: "scale=640:640,crop=w=400:h=400:x='80+80*t':y='20+20*t',format=yuv420p", codec: ['-c:v', 'libvpx', '-b:v', '2M', '-c:a', 'libopus', '-b:a', '64k'], rate: 48_000 },
+        { name: 'clip.mov', container: 'webm', fps: 10, seconds: 1, video: "scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',format=yuv420p", codec: ['-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac'], rate: 44_100 },
+      ] as const;
+      const ffmpeg = (args: string[]) => {
+        const run = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args], { encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+      };
       const page = await browser.newPage();
-      await page.goto(`${base}?backend=wasm&videofps=10`);
+      await page.goto(`${base}?backend=wasm`);
       await page.waitForFunction(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status === 'ready', undefined, { timeout: 240_000, polling: 250 });
-      await page.setInputFiles('#video-file', clip);
-      await page.click('#swap-video');
-      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video?.status ?? ''), undefined, { timeout: 600_000, polling: 500 });
-      const video = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video!);
-      expect(video.error).toBeUndefined();
-      expect([video.frames, video.swapped]).toEqual([10, 10]);
-      const out = path.join(work, 'out.webm');
-      writeFileSync(out, await fetchInPage(page, video.url!));
-      const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames:format_tags', '-of', 'json', out], { encoding: 'utf8' });
-      expect(probe.status, probe.stderr).toBe(0);
-      const info = JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[]; format: { tags?: Record<string, string> } };
-      expect(info.streams.map((s) => [s.codec_name, s.width, s.height, Number(s.nb_read_frames)])).toEqual([['vp8', 400, 400, 10]]);
-      expect(Object.values(info.format.tags ?? {}).join(' ')).toContain('trainedAlgorithmicMedia');
-      measured.push(`video (wasm): 10 frames of 400x400 in ${Math.round(video.ms!)} ms`);
+      // Whether this Chromium encodes H.264 (then `auto` writes MP4): Debian's Chromium does, so
+      // auto gave MP4 (H.264) here and only the clip asked for WebM came out as WebM (VP9).
+      const encodes = await page.evaluate(async () => {
+        const supported = async (codec: string) => (await VideoEncoder.isConfigSupported({ codec, width: 320, height: 480 }).catch(() => ({ supported: false }))).supported === true;
+        return { h264: await supported('avc1.42001f'), vp9: await supported('vp09.00.10.08') };
+      });
+      const ran: string[] = [];
+      for (const clip of clips) {
+        const file = path.join(work, clip.name);
+        const stored = path.join(work, `stored-${clip.name}`);
+        ffmpeg(['-loop', '1', '-framerate', String(clip.fps), '-t', String(clip.seconds), '-i', photo, '-f', 'lavfi', '-t', String(clip.seconds), '-i', `sine=frequency=440:sample_rate=${clip.rate}`,
+          '-vf', clip.video, '-r', String(clip.fps), ...clip.codec, clip.name === 'rotated.mp4' ? stored : file]);
+        // ffmpeg 5.1's mov muxer writes the rotation on a stream copy: 90 counter-clockwise (270
+        // clockwise), which undoes the transpose above.
+        if (clip.name === 'rotated.mp4') ffmpeg(['-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', file]);
+        const input = probeVideo(file);
+        expect([input.frames, input.rate, input.audio?.codec_name]).toEqual([clip.fps * clip.seconds, clip.fps, clip.codec[clip.codec.indexOf('-c:a') + 1] === 'libopus' ? 'opus' : 'aac']);
+        if (clip.name === 'rotated.mp4') expect([input.video.width, input.video.height, Math.abs(input.rotation) % 360]).toEqual([480, 320, 90]);
+
+        await page.evaluate(() => ((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video = undefined));
+        await page.selectOption('#video-container', clip.container);
+        await page.setInputFiles('#video-file', file);
+        await page.click('#swap-video');
+        await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video?.status ?? ''), undefined, { timeout: 600_000, polling: 500 });
+        const video = await page.evaluate(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.video!);
+        expect(video.error, clip.name).toBeUndefined();
+        const container = clip.container === 'webm' || !encodes.h264 ? 'webm' : 'mp4';
+        expect(video.mimeType, clip.name).toMatch(new RegExp(`^video/${container}; codecs=`));
+        expect([video.frames, video.swapped, video.fps, video.hasAudio, video.progress], clip.name).toEqual([input.frames, input.frames, clip.fps, true, [input.frames, input.frames]]);
+        const out = path.join(work, `out-${clip.name}.${container}`);
+        writeFileSync(out, await fetchInPage(page, video.url!));
+        const result = probeVideo(out);
+        // Container and codecs: MP4 holds H.264; WebM holds VP9 (VP8 where VP9 does not encode).
+        expect(result.format.format_name, clip.name).toContain(container === 'mp4' ? 'mp4' : 'webm');
+        expect(result.video.codec_name, clip.name).toBe(container === 'mp4' ? 'h264' : encodes.vp9 ? 'vp9' : 'vp8');
+        // Every frame, at the input's rate, for the input's duration (within one frame).
+        expect([result.frames, result.video.r_frame_rate, result.video.avg_frame_rate], clip.name).toEqual([input.frames, `${clip.fps}/1`, `${clip.fps}/1`]);
+        expect(Math.abs(result.videoDuration - input.videoDuration), clip.name).toBeLessThanOrEqual(1 / clip.fps);
+        expect(Math.abs(Number(result.format.duration) - Number(input.format.duration)), clip.name).toBeLessThanOrEqual(1 / clip.fps);
+        // Upright pixels, the displayed size, no rotation left in the metadata.
+        expect([result.video.width, result.video.height, result.rotation], clip.name).toEqual([input.displayWidth, input.displayHeight, 0]);
+        // Audio: the input's packets where the container takes the codec (AAC and Opus into MP4),
+        // else re-encoded (AAC into WebM becomes Opus, or Vorbis).
+        const copied = container === 'mp4' || input.audio?.codec_name === 'opus';
+        const audio = result.audio?.codec_name;
+        expect(copied ? audio === input.audio?.codec_name : audio === 'opus' || audio === 'vorbis', `${clip.name}: audio ${audio} from ${input.audio?.codec_name}`).toBe(true);
+        const audioSeconds = Number(result.audio?.duration);
+        expect(Math.abs((Number.isFinite(audioSeconds) ? audioSeconds : Number(result.format.duration)) - clip.seconds), clip.name).toBeLessThanOrEqual(1 / clip.fps);
+        // The label, in the format tags ffprobe shows: comment and description (MP4), or
+        // MOVIE/COMMENT and MOVIE/DESCRIPTION (WebM, Matroska tags targeting the whole file).
+        const tags = Object.entries(result.format.tags ?? {}).filter(([key]) => /^(movie\/)?(comment|description)$/i.test(key));
+        expect(tags.length, JSON.stringify(result.format.tags)).toBe(2);
+        for (const [, value] of tags) expect(value).toContain(SYNTHETIC_LABEL);
+        if (container === 'mp4') {
+          // MP4 also carries the XMP packet (IPTC DigitalSourceType), as @fslsd/node's MP4 does.
+          const xmp = spawnSync('exiftool', ['-s', '-s', '-s', '-XMP-iptcExt:DigitalSourceType', out], { encoding: 'utf8' });
+          expect(xmp.stdout.trim(), clip.name).toBe(DIGITAL_SOURCE_TYPE);
+        }
+        if (clip.name === 'rotated.mp4') {
+          // The first frame looks like the input as players show it (rotated upright), not like it upside down.
+          const frame = (file: string, filter = 'null') => spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 24 }).stdout;
+          const distance = (a: Buffer, b: Buffer) => a.reduce((sum, value, i) => sum + Math.abs(value - b[i]!), 0) / a.length;
+          const swappedFrame = frame(out);
+          const upright = distance(swappedFrame, frame(file));
+          const upsideDown = distance(swappedFrame, frame(file, 'hflip,vflip'));
+          expect(upright, `${upright} vs ${upsideDown}`).toBeLessThan(upsideDown / 2);
+        }
+        ran.push(`${clip.name} -> ${video.mimeType}: ${result.frames} frames at ${result.video.r_frame_rate}, video ${result.videoDuration.toFixed(3)} s (input ${input.videoDuration.toFixed(3)} s), ${result.video.width}x${result.video.height}, audio ${audio} from ${input.audio?.codec_name}, ${Math.round(video.ms!)} ms`);
+      }
+      measured.push(`video (wasm, Mediabunny): ${ran.join('; ')}`);
+
+      // Typed errors with a fix: bytes in no container, a file without a video track, and an
+      // abort after two frames, which deletes its partial file from OPFS.
+      const toneFile = path.join(work, 'tone.m4a');
+      ffmpeg(['-f', 'lavfi', '-t', '0.5', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'aac', toneFile]);
+      type Sdk = typeof import('../src/index.js');
+      type Failure = { name?: string; code?: string; fix?: string; typed?: boolean; frames?: number };
+      const errors = await page.evaluate(async ({ tone, clip }) => {
+        const sdk = (window as unknown as { fslsd: Sdk }).fslsd;
+        const bytes = (base64: string) => new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))]);
+        const outcome = (call: Promise<unknown>): Promise<Failure> => call.then(() => ({}), (error: InstanceType<typeof sdk.FslsdError>) => ({ name: error.name, code: error.code, fix: error.fix, typed: error instanceof sdk.AbortError }));
+        const results = async () => {
+          const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('fslsd-video');
+          const names: string[] = [];
+          for await (const name of (folder as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+          return names.sort();
+        };
+        const swapper = await sdk.createFaceSwapper({ models: 'tiny', device: 'wasm', descriptor: false, onProgress: () => {} });
+        const source = await swapper.encodeSource('photos/hopper.jpg');
+        const garbage = await outcome(swapper.swapVideo(source, new Blob([new Uint8Array(4096).fill(7)])));
+        const audioOnly = await outcome(swapper.swapVideo(source, bytes(tone)));
+        const before = await results();
+        const controller = new AbortController();
+        let frames = 0;
+        const aborted = await outcome(swapper.swapVideo(source, bytes(clip), {
+          signal: controller.signal,
+          onFrame: (done) => {
+            frames = done;
+            if (done === 2) controller.abort();
+          },
+        }));
+        const after = await results();
+        await swapper.dispose();
+        return { supported: sdk.videoSupport().supported, garbage, audioOnly, aborted: { ...aborted, frames }, before, after };
+      }, { tone: readFileSync(toneFile).toString('base64'), clip: readFileSync(path.join(work, 'clip.webm')).toString('base64') });
+      expect(errors.supported).toBe(true);
+      expect(errors.garbage).toMatchObject({ name: 'FslsdError', code: 'INVALID_IMAGE', fix: expect.stringMatching(/MP4, MOV, WebM/) });
+      expect(errors.audioOnly).toMatchObject({ name: 'FslsdError', code: 'INVALID_IMAGE', fix: expect.stringMatching(/video file with a picture track/) });
+      expect(errors.aborted).toMatchObject({ name: 'AbortError', code: 'ABORTED', typed: true, fix: expect.stringMatching(/again/), frames: 2 });
+      // The three results above are still there; the aborted swap left nothing.
+      expect(errors.before).toHaveLength(clips.length);
+      expect(errors.after).toEqual(errors.before);
       await page.close();
     } finally {
       rmSync(work, { recursive: true, force: true });
