@@ -2,7 +2,7 @@
 // `pnpm bench`: every benchmark, one after the other, from a fresh clone: install + build when
 // needed, Debian's packages when missing (as root with apt; FSLSD_NO_INSTALL=1 turns it off),
 // then the swap benchmark (full-size graphs, PyTorch baseline), the face front end (OpenCV
-// baseline), video and the swap service under load (redis-server). Each prints its table and
+// baseline), video, detector recall and the swap service under load (redis-server). Each prints its table and
 // writes its JSON under benchmarks/; some also rewrite their section of BENCHMARKS.md (swap,
 // import, serve). Not tests: medians and ratios of one run.
 import { spawnSync } from 'node:child_process';
@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureInstall, installDebianPackages, log } from './ensure-install.mjs';
 
-const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'browser-import.mjs', 'front-end.mjs', 'video.mjs', 'serve.mjs'];
+const BENCHES = ['swap.mjs', 'megafs.mjs', 'import.mjs', 'browser-import.mjs', 'front-end.mjs', 'video.mjs', 'recall.mjs', 'serve.mjs'];
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`Usage: pnpm bench [--only swap|megafs|import|browser-import|front-end|video|serve] [options of that benchmark]
+  console.log(`Usage: pnpm bench [--only swap|megafs|import|browser-import|front-end|video|recall|serve] [options of that benchmark]
 
 Runs scripts/bench/*.mjs (each has --help):
   swap       the FULL-size networks (random weights, exported into .bench/ on first use) on the
@@ -29,6 +29,9 @@ Runs scripts/bench/*.mjs (each has --help):
              set over HTTP: import, load and swap times, renderer peak, second visits from OPFS
   front-end  align + mask + paste-back on a 1920x1080 frame, beside OpenCV
   video      end-to-end vs inference-only fps, jitter with and without smoothing
+  recall     face detection on generated scenes with known boxes (the shipped faces at 20-400 px,
+             rotated, turned): recall and precision per size band for each detector setting and
+             face-api's own JavaScript; writes benchmarks/recall.json
   serve      the swap service (fslsd-server serve + BullMQ workers on its own redis-server,
              tiny set): throughput and p50/p95 latency for N concurrent clients with 1 and 2
              workers, queue wait under a burst, ratios; writes benchmarks/serve.json and the

@@ -46,8 +46,14 @@ export interface FaceFinding {
   readonly reference?: Float32Array;
   /** Minimum detector score in [0, 1]. */
   readonly minScore?: number;
-  /** Detector input side (multiple of 32, 128-2048, default 416); larger finds smaller faces. */
+  /** Fast-path detector input side (multiple of 32, 128-2048, default 416); larger finds smaller faces. Given alone, it picks the fast path. */
   readonly detectorSize?: number;
+  /**
+   * 'accurate' (the SSD on the whole photo and its tiles: small, turned and rotated faces) or
+   * 'fast' (the tiny detector at `detectorSize`). Default: 'accurate' for photos where the SSD is
+   * loaded, 'fast' for video frames and with `detectorSize`.
+   */
+  readonly detector?: 'fast' | 'accurate';
 }
 
 /** Options of {@link FaceSwapper.encodeSource}. */
@@ -138,13 +144,13 @@ export interface FaceSwapper {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-const FINDING_KEYS = ['aligned', 'landmarks', 'faceIndex', 'reference', 'minScore', 'detectorSize'] as const;
+const FINDING_KEYS = ['aligned', 'landmarks', 'faceIndex', 'reference', 'minScore', 'detectorSize', 'detector'] as const;
 const REQUEST_KEYS = ['signal', 'onProgress'] as const;
 const NETWORK_KEYS = ['split', 'strength', 'editor', 'refine'] as const;
 const SWAP_KEYS = [...FINDING_KEYS, ...NETWORK_KEYS, ...REQUEST_KEYS, 'all', 'mask', 'source'] as const;
-const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'signal'] as const;
+const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'detector', 'signal'] as const;
 const ENCODE_KEYS = [...FINDING_KEYS, ...REQUEST_KEYS] as const;
-const DESCRIBE_KEYS = ['faceIndex', 'minScore', 'detectorSize', ...REQUEST_KEYS] as const;
+const DESCRIBE_KEYS = ['faceIndex', 'minScore', 'detectorSize', 'detector', ...REQUEST_KEYS] as const;
 
 /** The sentence of the `TINY_MODELS` warning, the same in every runtime. */
 export const TINY_MODELS_WARNING =
@@ -182,6 +188,9 @@ export function checkOptions(options: unknown, allowed: readonly string[], call:
   };
   whole('faceIndex', 0, 10_000);
   whole('detectorSize', 128, 2048);
+  if (value.detector !== undefined && value.detector !== 'fast' && value.detector !== 'accurate') {
+    throw new FslsdError('INVALID_ARGUMENT', `${call}: detector must be "fast" or "accurate", got ${JSON.stringify(value.detector)}.`, { fix: 'Use "accurate" (default for photos) or "fast".' });
+  }
   if (value.detectorSize !== undefined && (value.detectorSize as number) % 32 !== 0) {
     throw new FslsdError('INVALID_ARGUMENT', `${call}: detectorSize must be a multiple of 32, got ${String(value.detectorSize)}.`, { fix: 'Use 416 (default), 608 or 800 for small faces.' });
   }
@@ -222,6 +231,8 @@ const detectOptions = (options: FaceFinding & RequestOptions) => ({
   signal: options.signal,
   ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
   ...(options.detectorSize !== undefined ? { inputSize: options.detectorSize } : {}),
+  // An explicit detector size is a request for the fast path, unless the detector is named.
+  ...(options.detector !== undefined ? { detector: options.detector } : options.detectorSize !== undefined ? { detector: 'fast' as const } : {}),
 });
 
 const stageTotals = (into: Partial<Record<StageName, number>>, add: Readonly<Partial<Record<StageName, number>>>) => {

@@ -20,6 +20,8 @@ export { chooseFaces } from './face/choose.js';
 export type { FaceChoice } from './face/choose.js';
 export type { FoundFace } from './face/found-face.js';
 export { detectFaces, DETECTOR_DEFAULTS } from './face/detector.js';
+export { detectFacesSsd, SSD_DEFAULTS, SSD_INPUT_SIZE } from './face/detector-ssd.js';
+export type { SsdDetectOptions } from './face/detector-ssd.js';
 export type { Box, DetectedFace, DetectOptions } from './face/detector.js';
 export { detectLandmarks68, IBUG_POINTS } from './face/landmarks-68.js';
 export { faceDescriptor, descriptorDistance, DESCRIPTOR_SIZE } from './face/descriptor.js';

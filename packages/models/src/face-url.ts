@@ -25,9 +25,14 @@ export interface FaceModelsUrlOptions {
   readonly onProgress?: (event: FaceModelProgress) => void;
   /** Also load the 128-d descriptor (6.6 MB), needed only to choose faces by reference. Default true. */
   readonly descriptor?: boolean;
+  /**
+   * Also load the SSD detector (5.9 MB), the accurate path that finds small, turned and rotated
+   * faces (see `DetectOptions.detector`). Default true; without it detection takes the fast path.
+   */
+  readonly accurateDetector?: boolean;
 }
 
-/** Loads the detector, the 68-point landmarker and (by default) the descriptor from `<base>/manifest.json`. */
+/** Loads the detectors, the 68-point landmarker and (by default) the descriptor from `<base>/manifest.json`. */
 export async function faceModelsFromUrl(base: string, options: FaceModelsUrlOptions = {}): Promise<FaceModelFiles> {
   const fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
   const root = base.endsWith('/') ? base : `${base}/`;
@@ -59,6 +64,7 @@ export async function faceModelsFromUrl(base: string, options: FaceModelsUrlOpti
   if (!detector || !landmarks68) {
     throw new FslsdError('MODEL_NOT_FOUND', `${manifestUrl} lists no ${detector ? 'face-landmarks-68' : 'face-detector'} model.`, { fix: 'Serve the face models folder of @fslsd/models.' });
   }
+  const detectorSsd = options.accurateDetector === false ? undefined : await load('face-detector-ssd');
   const descriptor = options.descriptor === false ? undefined : await load('face-descriptor');
-  return descriptor ? { detector, landmarks68, descriptor } : { detector, landmarks68 };
+  return { detector, landmarks68, ...(detectorSsd ? { detectorSsd } : {}), ...(descriptor ? { descriptor } : {}) };
 }

@@ -62,8 +62,10 @@ Choosing faces (target photo):
   --reference FILE         swap the face most like the person in this photo (128-d descriptor)
   --source-face-index N    take face N of the source photo (default 0, the largest)
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
-  --detector-size N        detector input side, a multiple of 32 (default 416); 608 or more
-                           finds small faces in group pictures, more slowly
+  --detector accurate|fast which detector: accurate (default; the SSD on the photo and its
+                           tiles: small, turned and rotated faces) or fast (the tiny detector)
+  --detector-size N        fast detector's input side, a multiple of 32 (default 416; implies
+                           --detector fast unless --detector is given)
 
 Aligned crops:
   --aligned                inputs are FFHQ-aligned square crops: no detection, no paste-back;
@@ -116,7 +118,9 @@ Options:
   --face-index N           track face N of each frame (0 = largest, default)
   --source-face-index N    take face N of the source photo (default 0)
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
-  --detector-size N        detector input side, a multiple of 32 (default 416)
+  --detector fast|accurate which detector runs on each frame (default fast, the tiny detector;
+                           accurate finds small and turned faces, about ten times slower)
+  --detector-size N        fast detector's input side, a multiple of 32 (default 416)
   --crf N                  x264 quality 0..51 (default 18)
   --method, --models DIR|URL, --face-models DIR, --landmarker FILE, --parser FILE, --device, --split,
   --strength, --no-editor, --threads, --precision, --offline   as for "fslsd swap"
@@ -130,7 +134,10 @@ and the 68 landmarks (iBUG order) in pixels of the upright photo (EXIF orientati
 
 Options:
   --min-score S            detector confidence threshold, 0..1 (default 0.5)
-  --detector-size N        detector input side, a multiple of 32 (default 416)
+  --detector accurate|fast which detector (default accurate: the SSD on the photo and its tiles;
+                           fast: the tiny detector at --detector-size)
+  --detector-size N        fast detector's input side, a multiple of 32 (default 416; implies
+                           --detector fast unless --detector is given)
   --descriptors            also print each face's 128-d descriptor
   --face-models DIR        front-end models folder (default: shipped)
   --device auto|cpu|cuda   execution provider (default auto)
@@ -272,8 +279,17 @@ function swapOptions(values: Values, command: 'swap' | 'video') {
     sourceFaceIndex: numberOption(values, 'source-face-index', command, faceNumber, 'a face number (0 = largest)'),
     minScore: numberOption(values, 'min-score', command, (n) => n >= 0 && n <= 1, 'between 0 and 1'),
     detectorSize: numberOption(values, 'detector-size', command, DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048'),
+    detector: detectorOption(values, command),
     split: resolveLatentSplit(values.split as string | undefined),
   };
+}
+
+/** --detector: 'fast' or 'accurate', or undefined for the command's default. */
+function detectorOption(values: Record<string, unknown>, command: string): 'fast' | 'accurate' | undefined {
+  const value = values.detector;
+  if (value === undefined) return undefined;
+  if (value !== 'fast' && value !== 'accurate') throw new UsageError(`--detector takes "fast" or "accurate", not "${String(value)}".`, command);
+  return value;
 }
 
 async function swapCommand(args: string[]): Promise<number> {
@@ -284,7 +300,7 @@ async function swapCommand(args: string[]): Promise<number> {
     mask: { type: 'string' }, 'side-output': { type: 'string' }, threads: { type: 'string' }, precision: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' },
     'face-index': { type: 'string' }, all: { type: 'boolean' }, reference: { type: 'string' }, 'source-face-index': { type: 'string' },
     'min-score': { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
-    offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
+    offline: { type: 'boolean' }, 'detector-size': { type: 'string' }, detector: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.swap);
@@ -293,13 +309,13 @@ async function swapCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'swap');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'swap');
   const aligned = Boolean(values.aligned);
-  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'detector-size', 'face-models', 'landmarker', 'parser'].filter((name) => values[name] !== undefined);
+  const photoOnly = ['face-index', 'all', 'reference', 'source-face-index', 'min-score', 'detector-size', 'detector', 'face-models', 'landmarker', 'parser'].filter((name) => values[name] !== undefined);
   if (aligned && photoOnly.length) throw new UsageError(`--${photoOnly[0]} chooses or finds faces in photos; it has no meaning with --aligned.`, 'swap');
   const alignedOnly = ['mask', 'source-landmarks', 'target-landmarks'].filter((name) => values[name] !== undefined);
   if (!aligned && alignedOnly.length) throw new UsageError(`--${alignedOnly[0]} applies to aligned crops; add --aligned, or leave it out (photos get their landmarks and mask from the front end).`, 'swap');
   const choices = ['face-index', 'all', 'reference'].filter((name) => values[name] !== undefined);
   if (choices.length > 1) throw new UsageError(`Pass one of --face-index, --all and --reference, not ${choices.map((c) => `--${c}`).join(' and ')}.`, 'swap');
-  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'swap');
+  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, detector, split } = swapOptions(values, 'swap');
   const out = path.resolve(values.out as string);
   const sideOut = values['side-output'] ? path.resolve(values['side-output'] as string) : undefined;
   // The cheap checks first: both outputs' folders (and no overwrite without --force), before any decoding.
@@ -342,7 +358,7 @@ async function swapCommand(args: string[]): Promise<number> {
     ...(threads ? { threads } : {}),
   });
   try {
-    const finding = { minScore, detectorSize };
+    const finding = { minScore, detectorSize, ...(detector ? { detector } : {}) };
     const refine = values.refine ? { refine: true } : {};
     bar.step('finding the source face', 0.4);
     const source = aligned
@@ -391,7 +407,7 @@ async function videoCommand(args: string[]): Promise<number> {
     'face-index': { type: 'string' }, 'source-face-index': { type: 'string' }, 'min-score': { type: 'string' },
     models: { type: 'string' }, method: { type: 'string' }, 'face-models': { type: 'string' }, landmarker: { type: 'string' }, parser: { type: 'string' },
     device: { type: 'string' }, split: { type: 'string' }, strength: { type: 'string' }, 'no-editor': { type: 'boolean' }, threads: { type: 'string' }, precision: { type: 'string' },
-    force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' }, 'detector-size': { type: 'string' },
+    force: { type: 'boolean' }, quiet: { type: 'boolean' }, offline: { type: 'boolean' }, 'detector-size': { type: 'string' }, detector: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.video);
@@ -399,7 +415,7 @@ async function videoCommand(args: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'video');
   for (const name of ['source', 'target', 'out'] as const) if (!values[name]) throw new UsageError(`Missing --${name}.`, 'video');
-  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, split } = swapOptions(values, 'video');
+  const { device, strength, threads, precision, faceIndex, sourceFaceIndex, minScore, detectorSize, detector, split } = swapOptions(values, 'video');
   const smoothing = numberOption(values, 'smoothing', 'video', (n) => n >= 0 && n <= 1, 'between 0 and 1') ?? 0.6;
   const crf = numberOption(values, 'crf', 'video', (n) => Number.isInteger(n) && n >= 0 && n <= 51, 'an integer from 0 to 51');
   // The cheap checks first: the output's container and folder, then the input, then the networks.
@@ -422,10 +438,11 @@ async function videoCommand(args: string[]): Promise<number> {
   });
   try {
     bar.step('encoding the source face', 0);
-    const source = await swapper.encodeSource(sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize });
+    // The source is a photo: the accurate detector unless asked otherwise.
+    const source = await swapper.encodeSource(sourceImage, { signal, faceIndex: sourceFaceIndex, minScore, detectorSize, ...(detector ? { detector } : {}) });
     const started = performance.now();
     const result = await swapper.swapVideo(source, values.target as string, out, {
-      signal, smoothing, faceIndex, minScore, detectorSize, overwrite: true, ...(crf !== undefined ? { crf } : {}),
+      signal, smoothing, faceIndex, minScore, detectorSize, ...(detector ? { detector } : {}), overwrite: true, ...(crf !== undefined ? { crf } : {}),
       onFrame: (frame) => {
         const done = frame.index + 1;
         const seconds = (performance.now() - started) / 1000;
@@ -447,7 +464,7 @@ async function videoCommand(args: string[]): Promise<number> {
 async function detectCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse('detect', args, {
     'min-score': { type: 'string' }, descriptors: { type: 'boolean' }, 'face-models': { type: 'string' }, device: { type: 'string' },
-    'detector-size': { type: 'string' },
+    'detector-size': { type: 'string' }, detector: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP.detect);
@@ -458,11 +475,12 @@ async function detectCommand(args: string[]): Promise<number> {
   if (!DEVICES.includes(device)) throw new UsageError(`Unknown --device "${values.device}".`, 'detect');
   const minScore = numberOption(values, 'min-score', 'detect', (n) => n >= 0 && n <= 1, 'between 0 and 1');
   const detectorSize = numberOption(values, 'detector-size', 'detect', DETECTOR_SIZE_OK, 'a multiple of 32 from 128 to 2048');
+  const detector = detectorOption(values, 'detect') ?? (detectorSize !== undefined ? 'fast' : undefined);
   const file = positionals[0]!;
   const photo = await readImage(file);
   const analyzer = await createFaceAnalyzer({ models: values['face-models'] ? path.resolve(values['face-models'] as string) : undefined, device });
   try {
-    const faces = await analyzer.detect(photo, { ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
+    const faces = await analyzer.detect(photo, { ...(detector ? { detector } : {}), ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
     const round = (n: number) => Math.round(n * 100) / 100;
     const listed = [];
     for (const face of faces) {

@@ -78,6 +78,7 @@ export async function readFaceModels(directory = faceModelsDirectory(), extra: {
     throw new FslsdError('MODEL_NOT_FOUND', `${manifestFile} lists no ${detector ? 'face-landmarks-68' : 'face-detector'} model.`, { fix: 'Use the shipped face models folder.' });
   }
   const descriptor = await load('face-descriptor');
+  const detectorSsd = await load('face-detector-ssd');
   const readOptional = async (file: string | Uint8Array | undefined, flag: string): Promise<Uint8Array | undefined> => {
     if (file === undefined || file === '') return undefined;
     if (typeof file !== 'string') return file;
@@ -90,7 +91,7 @@ export async function readFaceModels(directory = faceModelsDirectory(), extra: {
   };
   const landmarker106 = await readOptional(extra.landmarker, '--landmarker');
   const parser = await readOptional(extra.parser, '--parser');
-  return { detector, landmarks68, ...(descriptor ? { descriptor } : {}), ...(landmarker106 ? { landmarker106 } : {}), ...(parser ? { parser } : {}) };
+  return { detector, landmarks68, ...(detectorSsd ? { detectorSsd } : {}), ...(descriptor ? { descriptor } : {}), ...(landmarker106 ? { landmarker106 } : {}), ...(parser ? { parser } : {}) };
 }
 
 /** Opens the face front end on onnxruntime-node. */

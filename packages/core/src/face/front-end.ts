@@ -14,6 +14,7 @@ import { LANDMARK_MAP_SIZE, LANDMARK_POINTS, type Landmarks, type Point } from '
 import type { InferenceSession, OrtRuntime, Tensor } from '../runtime.js';
 import { type AlignedFace, alignFace, alignmentPointsFrom68 } from './alignment.js';
 import { type Affine, applyAffine, composeAffine, rescaleAffine } from './affine.js';
+import { detectAccurately } from './detect-accurately.js';
 import { type DetectOptions, detectFaces } from './detector.js';
 import type { FoundFace } from './found-face.js';
 import { faceDescriptor } from './descriptor.js';
@@ -27,8 +28,13 @@ import { detectLandmarks68 } from './landmarks-68.js';
 
 /** The ONNX bytes of the front-end networks. */
 export interface FaceModelFiles {
-  /** Face detector (`image` [1,3,H,W] 0..255 -> `grid`). */
+  /** Face detector, the fast path (`image` [1,3,H,W] 0..255 -> `grid`). */
   readonly detector: Uint8Array;
+  /**
+   * SSD face detector, the accurate path (`image` [1,3,512,512] 0..255 -> `boxes`, `scores`).
+   * Without it every detection takes the fast path.
+   */
+  readonly detectorSsd?: Uint8Array;
   /** 68-point landmarker (`image` [1,3,112,112] -> `landmarks` [1,136]). */
   readonly landmarks68: Uint8Array;
   /** 128-d face descriptor; needed only to pick a face by reference photo. */
@@ -71,6 +77,8 @@ export interface PrepareOptions {
 export interface FaceAnalyzer {
   /** Every face in the photo, largest first (ties by score). */
   detect(photo: RgbImage, options?: DetectOptions & { readonly signal?: AbortSignal }): Promise<FoundFace[]>;
+  /** Whether the accurate (SSD) detector is loaded, and so the default for {@link FaceAnalyzer.detect}. */
+  readonly accurateDetector: boolean;
   /** The aligned crop, E_le landmarks and masks of one found face. */
   prepare(photo: RgbImage, face: FoundFace, options?: PrepareOptions): Promise<PreparedFace>;
   /** The 128-d descriptor of a found face (needs the descriptor model). */
@@ -143,6 +151,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
   const graphs = frontEnd === 'graphs' || (frontEnd === 'auto' && usesGpuProvider(sessionOptions)) ? createFrontEndGraphs(runtime, sessionOptions) : undefined;
   const open = (bytes: Uint8Array): Promise<InferenceSession> => runtime.InferenceSession.create(bytes, sessionOptions);
   const detector = await open(models.detector);
+  const detectorSsd = models.detectorSsd ? await open(models.detectorSsd) : undefined;
   const landmarker = await open(models.landmarks68);
   const describer = models.descriptor ? await open(models.descriptor) : undefined;
   const landmarker106 = models.landmarker106 ? await open(models.landmarker106) : undefined;
@@ -164,9 +173,25 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
     landmarkSource: landmarker106 ? 'landmarker-106' : 'mapped-68',
     maskSource: parser ? 'parser' : 'landmarks',
     frontEnd: graphs ? 'graphs' : 'typescript',
+    accurateDetector: detectorSsd !== undefined,
     async detect(photo, detectOptions = {}) {
       throwIfAborted(detectOptions.signal, 'face detection');
-      const boxes = await detectFaces(runtime, detector, photo, detectOptions);
+      const mode = detectOptions.detector ?? (detectorSsd ? 'accurate' : 'fast');
+      if (mode !== 'fast' && mode !== 'accurate') {
+        throw new FslsdError('INVALID_ARGUMENT', `Unknown detector "${String(mode)}".`, { fix: 'Use "fast" (the tiny detector) or "accurate" (the SSD, whole photo and tiles).' });
+      }
+      if (mode === 'accurate' && !detectorSsd) {
+        throw new FslsdError('MODEL_NOT_FOUND', 'The accurate detector (face-detector-ssd.onnx) was not loaded.', {
+          fix: 'Load the face models of @fslsd/models 0.x with face-detector-ssd, or use detector: "fast".',
+        });
+      }
+      const boxes = mode === 'accurate' && detectorSsd
+        ? await detectAccurately(runtime, { ssd: detectorSsd, tiny: detector }, photo, {
+          ...(detectOptions.minScore !== undefined ? { minScore: detectOptions.minScore } : {}),
+          ...(detectOptions.maxFaces !== undefined ? { maxFaces: detectOptions.maxFaces } : {}),
+          ...(detectOptions.signal ? { signal: detectOptions.signal } : {}),
+        })
+        : await detectFaces(runtime, detector, photo, detectOptions);
       const faces: Omit<FoundFace, 'index'>[] = [];
       for (const found of boxes) {
         throwIfAborted(detectOptions.signal, 'face landmarks');
@@ -223,7 +248,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       return graphs ? graphs.paste(input) : pasteBack(input);
     },
     async dispose() {
-      for (const session of [detector, landmarker, describer, landmarker106, parser]) await session?.release();
+      for (const session of [detector, detectorSsd, landmarker, describer, landmarker106, parser]) await session?.release();
       await graphs?.dispose();
     },
   };

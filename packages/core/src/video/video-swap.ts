@@ -34,6 +34,11 @@ export interface FaceTrackOptions {
   readonly minScore?: number;
   /** Detector input side (multiple of 32, default 416); larger finds smaller faces, slower. */
   readonly detectorSize?: number;
+  /**
+   * 'fast' (the default for video: the tiny detector, every frame) or 'accurate' (the SSD on the
+   * whole frame and its tiles: finds small, turned and rotated faces, several times slower).
+   */
+  readonly detector?: 'fast' | 'accurate';
   readonly signal?: AbortSignal;
 }
 
@@ -123,8 +128,8 @@ export class FaceTracker {
 
   /** The faces of a frame: safe to run ahead, for the next frame, while this one is swapped. */
   detect(frame: RgbImage): Promise<FoundFace[]> {
-    const { signal, minScore, detectorSize } = this.options;
-    return this.analyzer.detect(frame, { signal, ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
+    const { signal, minScore, detectorSize, detector } = this.options;
+    return this.analyzer.detect(frame, { signal, detector: detector ?? 'fast', ...(minScore !== undefined ? { minScore } : {}), ...(detectorSize !== undefined ? { inputSize: detectorSize } : {}) });
   }
 
   /**
