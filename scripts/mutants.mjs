@@ -28,7 +28,14 @@ const MUTANTS = [
   { name: 'mask pyramid not chained (every scale from the 1024 mask)', file: `${CORE}/fslsd/blend.ts`, from: '    previous = mask;\n', to: "    previous = 'mask';\n" },
   { name: 'blend uses the inverse mask on the source features', file: `${CORE}/fslsd/blend.ts`, from: "node('Mul', [`source_feature_${i}`, mask]", to: "node('Mul', [`source_feature_${i}`, `inverse_${i}`]" },
   { name: 'normalisation divides by 256', file: `${CORE}/image/tensor.ts`, from: 'Math.fround(v / 255) - 0.5) / 0.5', to: 'Math.fround(v / 256) - 0.5) / 0.5' },
-  { name: 'resampling filter: triangle of the wrong width', file: `${CORE}/graph/preludes.ts`, from: '1 - Math.abs(j - factor + 0.5) / factor', to: '1 - Math.abs(j - factor + 0.5) / (factor + 1)' },
+  { name: "pSp's resize does not widen the filter when shrinking (no antialias)", file: `${CORE}/image/pil-resize.ts`, from: 'const filterScale = Math.max(1, scale);', to: 'const filterScale = 1;' },
+  { name: "pSp's resize truncates instead of rounding", file: `${CORE}/image/pil-resize.ts`, from: 'const HALF = 2 ** (PRECISION_BITS - 1);', to: 'const HALF = 0;' },
+  { name: 'dilation anchored one pixel off', file: `${CORE}/face/face-mask.ts`, from: 'target + Math.max(row, start - after)', to: 'target + Math.max(row, start - before)' },
+  { name: 'feathered alpha not zeroed outside the dilated mask', file: `${CORE}/face/face-mask.ts`, from: 'if (keep[p] !== 0) out[p] = counts[q]! * scale;', to: 'out[p] = counts[q]! * scale;' },
+  { name: 'align graph truncates instead of rounding', file: `${CORE}/face/graphs/align.ts`, from: "node('Add', ['sampled', 'half'], ['shifted'])", to: "node('Add', ['sampled', 'zero'], ['shifted'])" },
+  { name: 'accurate detection keeps faces cut by a tile edge', file: `${CORE}/face/detect-accurately.ts`, from: 'lists.push(found.filter((face) => !cutByTile(face.box, tile, photo.width, photo.height)));', to: 'lists.push(found);' },
+  { name: 'accurate detection keeps parts of faces (no containment rule)', file: `${CORE}/face/detect-accurately.ts`, from: 'const SAME_FACE_INSIDE = 0.6;', to: 'const SAME_FACE_INSIDE = 1.01;' },
+  { name: 'SSD boxes scaled by the height on both axes', file: `${CORE}/face/detector-ssd.ts`, from: 'const padX = SSD_INPUT_SIZE / Math.round(width * scale);', to: 'const padX = SSD_INPUT_SIZE / Math.round(height * scale);' },
   { name: 'default strength 0.9', file: `${CORE}/fslsd/swapper.ts`, from: 'const defaultStrength = options.strength ?? 1;', to: 'const defaultStrength = options.strength ?? 0.9;' },
   { name: 'clamp to [-1, 2]', file: `${CORE}/graph/preludes.ts`, from: "floatTensor('high', [], Float32Array.of(1))", to: "floatTensor('high', [], Float32Array.of(2))" },
   { name: 'fusion takes the unshifted source codes', file: `${CORE}/fslsd/fuse.ts`, from: 'fused.set(shifted.subarray(', to: 'fused.set(source.data.subarray(' },
@@ -128,7 +135,7 @@ function suitesFail(web = false, models = false, dataset = false, server = undef
   if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1', FSLSD_SKIP_FULL_SIZE: '1' }), stdio: 'ignore' }).status !== 0;
   const core = runPnpm(pnpm, ['--filter', '@fslsd/core', 'exec', 'vitest', 'run'], { stdio: 'ignore' });
   if (core !== 0) return true;
-  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts'], { stdio: 'ignore' });
+  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts', 'test/detection.test.ts'], { stdio: 'ignore' });
   return node !== 0;
 }
 

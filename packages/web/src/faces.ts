@@ -19,6 +19,17 @@ export interface WebFaceAnalyzerOptions {
   readonly cache?: boolean;
   /** Load the 128-d descriptor too (default true; only choosing by reference needs it). */
   readonly descriptor?: boolean;
+  /**
+   * Load the SSD detector too (5.9 MB; default true): the accurate path, which finds small,
+   * turned and rotated faces in photos. Without it detection takes the fast path.
+   */
+  readonly accurateDetector?: boolean;
+  /**
+   * Where alignment, masks and paste-back run. Default 'typescript' in the browser: the graphs
+   * ('graphs') are untested on real GPUs' WebGPU so far (only a software adapter), and on WASM the
+   * TypeScript is faster.
+   */
+  readonly frontEnd?: 'typescript' | 'graphs';
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: FaceModelProgress) => void;
 }
@@ -37,12 +48,14 @@ export async function createFaceAnalyzer(options: WebFaceAnalyzerOptions): Promi
       signal: options.signal,
       onProgress: options.onProgress,
       descriptor: options.descriptor,
+      ...(options.accurateDetector !== undefined ? { accurateDetector: options.accurateDetector } : {}),
     })
     : options.models;
   const analyzer = await createCoreFaceAnalyzer({
     runtime: ort as unknown as OrtRuntime,
     models,
     sessionOptions: { executionProviders: [backend], graphOptimizationLevel: 'all' },
+    frontEnd: options.frontEnd ?? 'typescript',
   });
   return Object.assign(analyzer, { backend });
 }

@@ -73,7 +73,7 @@ function probeVideo(file: string) {
 }
 
 /** WebGPU vs onnxruntime-node: max |y_f difference| on the crop samples, and on the 8-bit photo. */
-const TOLERANCE_WEBGPU = { crop: 2e-3, photo: 1 };
+const TOLERANCE_WEBGPU = { crop: 4e-3, photo: 1 };
 
 interface DemoState {
   status: string;
@@ -463,7 +463,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       expect(swapped.error).toBeUndefined();
       let worst = 0;
       swapped.resultSample!.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.sample[i]!))));
-      expect(worst).toBeLessThanOrEqual(2e-3); // the WASM test's tolerance (a JPEG decoded by Chromium vs sharp)
+      expect(worst).toBeLessThanOrEqual(4e-3); // the WASM test's tolerance (a JPEG decoded by Chromium vs sharp)
       measured.push(`import (wasm, tiny-width checkpoints ${((statSync(fslsdFile).size + statSync(pspFile).size) / 1e6).toFixed(0)} MB): ${Math.round(imported.import!.ms!)} ms for ${(imported.import!.bytes! / 1e6).toFixed(1)} MB of models`);
 
       // A pickle that calls os.system, given as the FSLSD checkpoint: refused by name, nothing stored.
@@ -556,10 +556,12 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
       console.log(`${backend}: max |y_f - node| ${worst.toExponential(2)}, mean diff ${meanDifference.toExponential(2)}; photo: max ${photoWorst} levels, ${photoDiffering} values differ`);
       // WASM runs the same CPU kernels as onnxruntime-node, but the source photo is a JPEG that
       // Chromium and sharp decode with different IDCTs (pixels off by a level here and there), so
-      // W+ and y_f differ slightly (measured 5.5e-4 on y_f in [-1, 1]); after 8-bit rounding the
-      // photo came out identical. The crop path (parity tests) holds 1e-4 on identical pixels.
+      // W+ and y_f differ slightly: measured 5.5e-4 on y_f in [-1, 1] while pSp's input was resized
+      // in float, 2.7e-3 since it is Pillow's 8-bit resize (a decoder's one-level difference can
+      // now flip a rounded input value by one level). The crop path (parity tests) holds 1e-4 on
+      // identical pixels.
       // WebGPU's shaders sum in other orders than the CPU kernels: TOLERANCE_WEBGPU below.
-      expect(worst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.crop : 2e-3);
+      expect(worst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.crop : 4e-3);
       expect(meanDifference).toBeLessThanOrEqual(1e-4);
       expect(photoWorst).toBeLessThanOrEqual(backend === 'webgpu' ? TOLERANCE_WEBGPU.photo : 1);
       expect(state.pngBytes).toBeGreaterThan(50_000);
