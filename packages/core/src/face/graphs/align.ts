@@ -12,7 +12,8 @@
  * coordinates are reflected here first (twice, which covers up to three photo widths away) and
  * GridSample only clamps.
  */
-import { type ModelProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from '../../graph/onnx.js';
+import { type ModelProto, floatTensor, makeModel, node, valueInfo } from '../../graph/onnx.js';
+import { affineNodes, bytesToNchwNodes, gridNodes, normaliseNodes, samplingInitializers } from './sampling.js';
 
 /** The `map` input of the align graph from an affine map. */
 export function mapInput(map: { a: number; b: number; c: number; d: number; e: number; f: number }): Float32Array {
@@ -21,7 +22,6 @@ export function mapInput(map: { a: number; b: number; c: number; d: number; e: n
 
 export function alignGraph(size: number): ModelProto {
   const axis = Float32Array.from({ length: size }, (_, i) => i);
-  const scalar = (name: string, value: number) => floatTensor(name, [], Float32Array.of(value));
   const nodes = [
     // Photo size as floats: W - 1 and H - 1 (the reflection period) and W, H (normalisation).
     node('Shape', ['photo'], ['photo_shape']),
@@ -31,30 +31,14 @@ export function alignGraph(size: number): ModelProto {
     node('Cast', ['width_int'], ['width'], { to: 1 }),
     node('Sub', ['height', 'one'], ['last_row']),
     node('Sub', ['width', 'one'], ['last_col']),
-    // The six map coefficients.
-    ...['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => node('Gather', ['map', `index_${i}`], [name])),
-    // x = a u + b v + c over the crop grid, u along columns, v along rows.
-    node('Mul', ['a', 'u_row'], ['au']),
-    node('Mul', ['b', 'v_column'], ['bv']),
-    node('Add', ['au', 'bv'], ['au_bv']),
-    node('Add', ['au_bv', 'c'], ['x']),
-    node('Mul', ['d', 'u_row'], ['du']),
-    node('Mul', ['e', 'v_column'], ['ev']),
-    node('Add', ['du', 'ev'], ['du_ev']),
-    node('Add', ['du_ev', 'f'], ['y']),
+    // Photo coordinates of every crop pixel centre, u along columns, v along rows.
+    ...affineNodes('u_row', 'v_column', ['x', 'y']),
     ...reflect('x', 'last_col', 'x_in'),
     ...reflect('y', 'last_row', 'y_in'),
-    // GridSample's normalised coordinates (align_corners = 0): (2 p + 1) / n - 1.
-    ...normalise('x_in', 'width', 'grid_x'),
-    ...normalise('y_in', 'height', 'grid_y'),
-    node('Unsqueeze', ['grid_x', 'axis_last'], ['grid_x1']),
-    node('Unsqueeze', ['grid_y', 'axis_last'], ['grid_y1']),
-    node('Concat', ['grid_x1', 'grid_y1'], ['grid_xy'], { axis: -1 }),
-    node('Unsqueeze', ['grid_xy', 'axis_first'], ['grid']),
-    // The photo as float NCHW.
-    node('Cast', ['photo'], ['photo_float'], { to: 1 }),
-    node('Transpose', ['photo_float'], ['photo_chw'], { perm: [2, 0, 1] }),
-    node('Unsqueeze', ['photo_chw', 'axis_first'], ['photo_nchw']),
+    ...normaliseNodes('x_in', 'width', 'grid_x'),
+    ...normaliseNodes('y_in', 'height', 'grid_y'),
+    ...gridNodes('grid_x', 'grid_y', 'grid'),
+    ...bytesToNchwNodes('photo', 'photo_nchw'),
     node('GridSample', ['photo_nchw', 'grid'], ['sampled'], { mode: 'bilinear', padding_mode: 'border', align_corners: 0 }),
     // Rounded as warp.ts rounds: floor(v + 0.5), clamped.
     node('Add', ['sampled', 'half'], ['shifted']),
@@ -68,18 +52,7 @@ export function alignGraph(size: number): ModelProto {
     {
       name: 'align',
       node: nodes,
-      initializer: [
-        ...[0, 1, 2, 3, 4, 5].map((i) => int64Tensor(`index_${i}`, [], [i])),
-        int64Tensor('axis_last', [1], [-1]),
-        int64Tensor('axis_first', [1], [0]),
-        floatTensor('u_row', [1, size], axis),
-        floatTensor('v_column', [size, 1], axis),
-        scalar('one', 1),
-        scalar('two', 2),
-        scalar('half', 0.5),
-        scalar('zero', 0),
-        scalar('byte_max', 255),
-      ],
+      initializer: [...samplingInitializers(), floatTensor('u_row', [1, size], axis), floatTensor('v_column', [size, 1], axis)],
       input: [valueInfo('photo', 'uint8', ['height', 'width', 3]), valueInfo('map', 'float32', [6])],
       output: [valueInfo('crop', 'uint8', [size, size, 3])],
     },
@@ -96,13 +69,4 @@ function reflect(input: string, last: string, output: string) {
     node('Sub', [last, `${to}_gap_abs`], [to]),
   ];
   return [...once(input, `${output}_first`), ...once(`${output}_first`, output)];
-}
-
-function normalise(input: string, extent: string, output: string) {
-  return [
-    node('Mul', [input, 'two'], [`${output}_double`]),
-    node('Add', [`${output}_double`, 'one'], [`${output}_edge`]),
-    node('Div', [`${output}_edge`, extent], [`${output}_unit`]),
-    node('Sub', [`${output}_unit`, 'one'], [output]),
-  ];
 }
