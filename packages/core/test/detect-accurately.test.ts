@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeDetections, photoTiles } from '../src/face/detect-accurately.js';
+import { detectAccurately, mergeDetections, photoTiles } from '../src/face/detect-accurately.js';
+import type { InferenceSession } from '../src/runtime.js';
+import { runtime } from './helpers.js';
 
 const face = (x: number, y: number, size: number, score: number) => ({ box: { x, y, width: size, height: size }, score });
 
@@ -33,5 +35,25 @@ describe('accurate detection: tiles and merging', () => {
     // wholly inside it (a part of the face): dropped. (170,100) shares IoU 0.08 with it, 19 % of
     // its own area: a neighbour, kept.
     expect(merged.map((f) => [f.box.x, f.score])).toEqual([[104, 0.95], [170, 0.8], [300, 0.7]]);
+  });
+});
+
+describe('accurate detection: a face cut by a tile edge', () => {
+  // A stand-in SSD that sees one face at the right edge of whatever it is given, and a tiny
+  // detector that sees nothing (every objectness logit 0: score 0.5, not above the threshold).
+  const ssd = { run: async () => ({ boxes: { data: Float32Array.of(0.3, 0.92, 0.5, 1) }, scores: { data: Float32Array.of(0.9) } }) } as unknown as InferenceSession;
+  const tiny = {
+    run: async (feeds: Record<string, { dims: readonly number[] }>) => {
+      const cells = feeds.image!.dims[2]! / 32;
+      return { grid: { type: 'float32', data: new Float32Array(25 * cells * cells) } };
+    },
+  } as unknown as InferenceSession;
+
+  it('drops the boxes cut by inner tile edges and keeps those at the photo edge', async () => {
+    const photo = { width: 1000, height: 400, channels: 3 as const, data: new Uint8Array(1000 * 400 * 3) };
+    // Tiles start at x 0, 384 and 488. The first two see the face at their inner right edge (cut,
+    // dropped); the last one's right edge is the photo's, as is the whole-photo pass's box.
+    const faces = await detectAccurately(runtime, { ssd, tiny }, photo);
+    expect(faces.map((f) => [Math.round(f.box.x), Math.round(f.box.x + f.box.width)])).toEqual([[920, 1000], [959, 1000]]);
   });
 });

@@ -71,13 +71,15 @@ describe('mask operations against their definitions', () => {
     mask[5 * 16 + 5] = 255;
     expect(dilateSquare(mask, 16, 3).reduce((s, v) => s + v, 0)).toBe(9);
   });
-  for (const size of [128, 130]) {
-    it(`feathers a ${size}^2 region as two box filters, zero outside the dilation`, () => {
+  // At 128^2 the defaults scale to a 6-pixel dilation and a 1-pixel blur radius; ask for more.
+  // The second pair has a feather wider than the dilation: there the blur reaches past the
+  // dilated mask and the zeroing outside it matters.
+  for (const [size, dilationAt1024, featherAt1024] of [[128, 400, 192], [130, 400, 192], [128, 80, 320]] as const) {
+    it(`feathers a ${size}^2 region as two box filters, zero outside the dilation (dilation ${dilationAt1024}, feather ${featherAt1024} at 1024^2)`, () => {
       const region = randomBlobs(size, 3 + size);
-      // At 128^2 the defaults scale to a 6-pixel dilation and a 1-pixel blur radius; ask for more.
-      const options = { size, dilation: 400, feather: 192 };
-      const dilation = Math.round(400 * (size / 1024));
-      const radius = Math.floor(Math.round(192 * (size / 1024)) / 4);
+      const options = { size, dilation: dilationAt1024, feather: featherAt1024 };
+      const dilation = Math.round(dilationAt1024 * (size / 1024));
+      const radius = Math.floor(Math.round(featherAt1024 * (size / 1024)) / 4);
       const { inner, paste } = regionFaceMasks(region, options);
       const dilated = slowDilate(region, size, dilation);
       const narrow = slowDilate(region, size, Math.max(1, dilation - 4 * radius - 2));

@@ -149,9 +149,9 @@ export function tinyModelsDirectory(): string {
 }
 
 /**
- * The shipped face front-end models (face-api's detector, 68-point landmarks and descriptor,
- * MIT, converted to ONNX): `face-detector.onnx`, `face-landmarks-68.onnx`,
- * `face-descriptor.onnx` and their `manifest.json`.
+ * The shipped face front-end models (face-api's two detectors, 68-point landmarks and
+ * descriptor, MIT, converted to ONNX): `face-detector.onnx`, `face-detector-ssd.onnx`,
+ * `face-landmarks-68.onnx`, `face-descriptor.onnx` and their `manifest.json`.
  */
 export function faceModelsDirectory(): string {
   return path.join(packageDirectory(), 'faces');
