@@ -32,7 +32,7 @@ const MUTANTS = [
   { name: "pSp's resize truncates instead of rounding", file: `${CORE}/image/pil-resize.ts`, from: 'const HALF = 2 ** (PRECISION_BITS - 1);', to: 'const HALF = 0;' },
   { name: 'dilation anchored one pixel off', file: `${CORE}/face/face-mask.ts`, from: 'target + Math.max(row, start - after)', to: 'target + Math.max(row, start - before)' },
   { name: 'feathered alpha not zeroed outside the dilated mask', file: `${CORE}/face/face-mask.ts`, from: 'if (keep[p] !== 0) out[p] = counts[q]! * scale;', to: 'out[p] = counts[q]! * scale;' },
-  { name: 'align graph truncates instead of rounding', file: `${CORE}/face/graphs/align.ts`, from: "node('Add', ['sampled', 'half'], ['shifted'])", to: "node('Add', ['sampled', 'zero'], ['shifted'])" },
+  { name: 'front-end graphs truncate instead of rounding', file: `${CORE}/face/graphs/sampling.ts`, from: "node('Add', [input, 'half'], [`${output}_shifted`])", to: "node('Add', [input, 'zero'], [`${output}_shifted`])" },
   { name: 'accurate detection keeps faces cut by a tile edge', file: `${CORE}/face/detect-accurately.ts`, from: 'lists.push(found.filter((face) => !cutByTile(face.box, tile, photo.width, photo.height)));', to: 'lists.push(found);' },
   { name: 'accurate detection keeps parts of faces (no containment rule)', file: `${CORE}/face/detect-accurately.ts`, from: 'const SAME_FACE_INSIDE = 0.6;', to: 'const SAME_FACE_INSIDE = 1.01;' },
   { name: 'SSD boxes scaled by the height on both axes', file: `${CORE}/face/detector-ssd.ts`, from: 'const padX = SSD_INPUT_SIZE / Math.round(width * scale);', to: 'const padX = SSD_INPUT_SIZE / Math.round(height * scale);' },

@@ -13,7 +13,7 @@
  * GridSample only clamps.
  */
 import { type ModelProto, floatTensor, makeModel, node, valueInfo } from '../../graph/onnx.js';
-import { affineNodes, bytesToNchwNodes, gridNodes, normaliseNodes, samplingInitializers } from './sampling.js';
+import { affineNodes, bytesToNchwNodes, photoSizeNodes, gridNodes, nchwToBytesNodes, normaliseNodes, roundNodes, samplingInitializers } from './sampling.js';
 
 /** The `map` input of the align graph from an affine map. */
 export function mapInput(map: { a: number; b: number; c: number; d: number; e: number; f: number }): Float32Array {
@@ -24,11 +24,7 @@ export function alignGraph(size: number): ModelProto {
   const axis = Float32Array.from({ length: size }, (_, i) => i);
   const nodes = [
     // Photo size as floats: W - 1 and H - 1 (the reflection period) and W, H (normalisation).
-    node('Shape', ['photo'], ['photo_shape']),
-    node('Gather', ['photo_shape', 'index_0'], ['height_int']),
-    node('Gather', ['photo_shape', 'index_1'], ['width_int']),
-    node('Cast', ['height_int'], ['height'], { to: 1 }),
-    node('Cast', ['width_int'], ['width'], { to: 1 }),
+    ...photoSizeNodes(),
     node('Sub', ['height', 'one'], ['last_row']),
     node('Sub', ['width', 'one'], ['last_col']),
     // Photo coordinates of every crop pixel centre, u along columns, v along rows.
@@ -40,13 +36,9 @@ export function alignGraph(size: number): ModelProto {
     ...gridNodes('grid_x', 'grid_y', 'grid'),
     ...bytesToNchwNodes('photo', 'photo_nchw'),
     node('GridSample', ['photo_nchw', 'grid'], ['sampled'], { mode: 'bilinear', padding_mode: 'border', align_corners: 0 }),
-    // Rounded as warp.ts rounds: floor(v + 0.5), clamped.
-    node('Add', ['sampled', 'half'], ['shifted']),
-    node('Floor', ['shifted'], ['rounded']),
-    node('Clip', ['rounded', 'zero', 'byte_max'], ['clipped']),
-    node('Cast', ['clipped'], ['crop_nchw'], { to: 2 }),
-    node('Squeeze', ['crop_nchw', 'axis_first'], ['crop_chw']),
-    node('Transpose', ['crop_chw'], ['crop'], { perm: [1, 2, 0] }),
+    // Rounded as warp.ts rounds.
+    ...roundNodes('sampled', 'clipped'),
+    ...nchwToBytesNodes('clipped', 'crop'),
   ];
   return makeModel(
     {

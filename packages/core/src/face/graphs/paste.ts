@@ -10,15 +10,11 @@
  * one grey level (float32 coordinates here, float64 there).
  */
 import { type ModelProto, floatTensor, int64Tensor, makeModel, node, valueInfo } from '../../graph/onnx.js';
-import { affineNodes, bytesToNchwNodes, gridNodes, normaliseNodes, samplingInitializers } from './sampling.js';
+import { affineNodes, bytesToNchwNodes, photoSizeNodes, gridNodes, nchwToBytesNodes, normaliseNodes, roundNodes, samplingInitializers } from './sampling.js';
 
 export function pasteGraph(size: number): ModelProto {
   const nodes = [
-    node('Shape', ['photo'], ['photo_shape']),
-    node('Gather', ['photo_shape', 'index_0'], ['height_int']),
-    node('Gather', ['photo_shape', 'index_1'], ['width_int']),
-    node('Cast', ['height_int'], ['height'], { to: 1 }),
-    node('Cast', ['width_int'], ['width'], { to: 1 }),
+    ...photoSizeNodes(),
     node('Range', ['zero', 'width', 'one'], ['columns']),
     node('Range', ['zero', 'height', 'one'], ['rows']),
     node('Unsqueeze', ['columns', 'axis_first'], ['x_row']),
@@ -38,15 +34,11 @@ export function pasteGraph(size: number): ModelProto {
     node('Mul', ['photo_nchw', 'keep_weight'], ['kept']),
     node('Mul', ['face_sampled', 'weight'], ['added']),
     node('Add', ['kept', 'added'], ['blended']),
-    node('Add', ['blended', 'half'], ['shifted']),
-    node('Floor', ['shifted'], ['rounded']),
-    node('Clip', ['rounded', 'zero', 'byte_max'], ['clipped']),
+    ...roundNodes('blended', 'clipped'),
     // Where the alpha is zero the photo's bytes pass through untouched.
     node('Greater', ['weight', 'zero'], ['covered']),
     node('Where', ['covered', 'clipped', 'photo_nchw'], ['result_float']),
-    node('Cast', ['result_float'], ['result_nchw'], { to: 2 }),
-    node('Squeeze', ['result_nchw', 'axis_first'], ['result_chw']),
-    node('Transpose', ['result_chw'], ['pasted'], { perm: [1, 2, 0] }),
+    ...nchwToBytesNodes('result_float', 'pasted'),
   ];
   return makeModel(
     {

@@ -67,3 +67,32 @@ export function bytesToNchwNodes(input: string, output: string): NodeProto[] {
     node('Unsqueeze', [`${input}_chw`, 'axis_first'], [output]),
   ];
 }
+
+/** Rounded as the TypeScript rounds pixels: floor(v + 0.5), clamped to 0..255 (still float). */
+export function roundNodes(input: string, output: string): NodeProto[] {
+  return [
+    node('Add', [input, 'half'], [`${output}_shifted`]),
+    node('Floor', [`${output}_shifted`], [`${output}_floor`]),
+    node('Clip', [`${output}_floor`, 'zero', 'byte_max'], [output]),
+  ];
+}
+
+/** float32 [1, 3, H, W] holding whole values 0..255 -> uint8 [H, W, 3]. */
+export function nchwToBytesNodes(input: string, output: string): NodeProto[] {
+  return [
+    node('Cast', [input], [`${output}_nchw`], { to: 2 }),
+    node('Squeeze', [`${output}_nchw`, 'axis_first'], [`${output}_chw`]),
+    node('Transpose', [`${output}_chw`], [output], { perm: [1, 2, 0] }),
+  ];
+}
+
+/** The `photo` input's height and width (uint8 [H, W, 3]) as float scalars `height`, `width`. */
+export function photoSizeNodes(): NodeProto[] {
+  return [
+    node('Shape', ['photo'], ['photo_shape']),
+    node('Gather', ['photo_shape', 'index_0'], ['height_int']),
+    node('Gather', ['photo_shape', 'index_1'], ['width_int']),
+    node('Cast', ['height_int'], ['height'], { to: 1 }),
+    node('Cast', ['width_int'], ['width'], { to: 1 }),
+  ];
+}
