@@ -20,7 +20,7 @@ import type { WPlus } from './latent/wplus.js';
 import type { MaskImage } from './mask/inner-mask.js';
 import type { Method, SourceFace } from './source-face.js';
 import type { ProgressEvent, StageName, Swapper } from './swapper.js';
-import { type FaceTrackOptions, type VideoFrameResult, swapVideoFrames } from './video/video-swap.js';
+import { type FaceTrackOptions, type FramePasteOptions, type VideoFrameResult, swapVideoFrames } from './video/video-swap.js';
 
 /** Cancellation and progress, accepted by every call. */
 export interface RequestOptions {
@@ -123,7 +123,7 @@ export interface FaceSwapResult {
 }
 
 /** Options of {@link FaceSwapper.swapFrames}: the tracker's (fps, smoothing, which face) and the networks'. */
-export interface FrameSwapOptions extends FaceTrackOptions, NetworkOptions {}
+export interface FrameSwapOptions extends FaceTrackOptions, FramePasteOptions, NetworkOptions {}
 
 /** A method's networks and the face front end, working on decoded images. */
 export interface FaceSwapper {
@@ -148,7 +148,7 @@ const FINDING_KEYS = ['aligned', 'landmarks', 'faceIndex', 'reference', 'minScor
 const REQUEST_KEYS = ['signal', 'onProgress'] as const;
 const NETWORK_KEYS = ['split', 'strength', 'editor', 'refine'] as const;
 const SWAP_KEYS = [...FINDING_KEYS, ...NETWORK_KEYS, ...REQUEST_KEYS, 'all', 'mask', 'source'] as const;
-const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'detector', 'signal'] as const;
+const FRAME_KEYS = [...NETWORK_KEYS, 'fps', 'smoothing', 'faceIndex', 'minScore', 'detectorSize', 'detector', 'pasteInPlace', 'signal'] as const;
 const ENCODE_KEYS = [...FINDING_KEYS, ...REQUEST_KEYS] as const;
 const DESCRIBE_KEYS = ['faceIndex', 'minScore', 'detectorSize', 'detector', ...REQUEST_KEYS] as const;
 
@@ -315,7 +315,8 @@ export function composeFaceSwapper(swapper: Swapper, analyzer: FaceAnalyzer): Fa
       const mask = { width: prepared.masks.size, height: prepared.masks.size, data: prepared.masks.inner };
       const result = await swapper.swap(source, { image: prepared.crop, landmarks: prepared.landmarks, mask }, network);
       const face = swapped(result, prepared.landmarks, prepared);
-      image = await analyzer.pasteBack({ photo: image, face: face.crop, alpha: prepared.masks.paste, toPhoto: prepared.toPhoto });
+      // The first paste copies the photo; later faces paste into that copy (it is ours).
+      image = await analyzer.pasteBack({ photo: image, face: face.crop, alpha: prepared.masks.paste, toPhoto: prepared.toPhoto, inPlace: image !== target });
       faces.push(face);
     }
     return finish(image, faces, detected);

@@ -6,4 +6,4 @@ export { OneEuroFilter, MovingAverage, temporalFilters, checkStrength } from './
 export type { TemporalFilters } from './video/temporal.js';
 export { secondDifferenceJitter, quadJitter } from './video/jitter.js';
 export { FaceTracker, swapVideoFrames } from './video/video-swap.js';
-export type { FaceTrackOptions, VideoFrameResult, VideoSwapOptions } from './video/video-swap.js';
+export type { FaceTrackOptions, FramePasteOptions, VideoFrameResult, VideoSwapOptions } from './video/video-swap.js';

@@ -203,6 +203,65 @@ describe('paste-back', () => {
     expect(changed).toBeGreaterThan(500);
     expect([out.width, out.height, out.channels]).toEqual([300, 200, 3]);
   });
+
+  /** Paste-back pixel by pixel, as first written: the alpha and crop sampled through applyAffine. */
+  function referencePaste(photo: RgbImage, face: RgbImage, alpha: Float32Array, toPhoto: ReturnType<typeof invertAffine>): Uint8Array {
+    const size = face.width;
+    const out = new Uint8Array(photo.data);
+    const toCrop = invertAffine(toPhoto);
+    const at = (xx: number, yy: number): number => (xx < 0 || yy < 0 || xx >= size || yy >= size ? 0 : alpha[yy * size + xx]!);
+    for (let y = 0; y < photo.height; y += 1) {
+      for (let x = 0; x < photo.width; x += 1) {
+        const [u, v] = applyAffine(toCrop, x, y);
+        if (u <= -1 || v <= -1 || u >= size || v >= size) continue;
+        const x0 = Math.floor(u);
+        const y0 = Math.floor(v);
+        const a = (at(x0, y0) * (1 - (u - x0)) + at(x0 + 1, y0) * (u - x0)) * (1 - (v - y0)) + (at(x0, y0 + 1) * (1 - (u - x0)) + at(x0 + 1, y0 + 1) * (u - x0)) * (v - y0);
+        if (!(a > 0)) continue;
+        const ux = Math.min(size - 1, Math.max(0, u));
+        const vy = Math.min(size - 1, Math.max(0, v));
+        const u0 = Math.min(size - 2, Math.floor(ux));
+        const v0 = Math.min(size - 2, Math.floor(vy));
+        const fx = ux - u0;
+        const fy = vy - v0;
+        const p = (v0 * size + u0) * 3;
+        const o = (y * photo.width + x) * photo.channels;
+        for (let c = 0; c < 3; c += 1) {
+          const f = (face.data[p + c]! * (1 - fx) + face.data[p + 3 + c]! * fx) * (1 - fy) + (face.data[p + size * 3 + c]! * (1 - fx) + face.data[p + size * 3 + 3 + c]! * fx) * fy;
+          out[o + c] = Math.min(255, Math.max(0, Math.floor(out[o + c]! * (1 - a) + f * a + 0.5)));
+        }
+      }
+    }
+    return out;
+  }
+
+  it('equals the pixel-by-pixel formula to the byte, alpha reaching the crop edges included', () => {
+    const photo = smoothImage(300, 200);
+    const face = smoothImage(64, 64);
+    // Alpha non-zero up to the crop's border, so the edge sampling is exercised too.
+    const alpha = Float32Array.from({ length: 64 * 64 }, (_, i) => ((i % 64) * 7 + Math.floor(i / 64) * 3) % 11 / 10);
+    for (const toPhoto of [{ a: 1.2, b: 0.3, c: 100, d: -0.3, e: 1.2, f: 60 }, { a: 2.7, b: -1.1, c: 40, d: 1.1, e: 2.7, f: -20 }]) {
+      const out = pasteBack({ photo, face, alpha, toPhoto });
+      const expected = referencePaste(photo, face, alpha, toPhoto);
+      let differing = 0;
+      for (let i = 0; i < expected.length; i += 1) if (out.data[i] !== expected[i]) differing += 1;
+      expect(differing).toBe(0);
+    }
+  });
+
+  it('pastes into the photo itself with inPlace, and otherwise never changes it', () => {
+    const photo = smoothImage(300, 200);
+    const before = Uint8Array.from(photo.data);
+    const face: RgbImage = { width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3).fill(250) };
+    const alpha = new Float32Array(64 * 64).fill(0.5);
+    const toPhoto = { a: 1.2, b: 0.3, c: 100, d: -0.3, e: 1.2, f: 60 };
+    const copied = pasteBack({ photo, face, alpha, toPhoto });
+    expect(Buffer.from(photo.data).equals(Buffer.from(before))).toBe(true);
+    const inPlace = pasteBack({ photo, face, alpha, toPhoto, inPlace: true });
+    expect(inPlace).toBe(photo);
+    expect(Buffer.from(photo.data).equals(Buffer.from(copied.data))).toBe(true);
+    expect(Buffer.from(photo.data).equals(Buffer.from(before))).toBe(false);
+  });
 });
 
 describe('landmarks for E_le', () => {

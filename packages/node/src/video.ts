@@ -226,7 +226,8 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
       stdin.write(data, (error) => (error ? reject(new FslsdError('IO', `ffmpeg (encoding) refused a frame: ${error.message}.`, { cause: error })) : resolve()));
     });
     const { crf: _crf, overwrite: _overwrite, onFrame: _onFrame, ...frameOptions } = options;
-    for await (const frame of swapper.swapFrames(source, decodeVideo(input, info, { signal }), { ...frameOptions, fps: info.fps })) {
+    // decodeVideo hands out a fresh buffer per frame, so the paste may write into it.
+    for await (const frame of swapper.swapFrames(source, decodeVideo(input, info, { signal }), { ...frameOptions, fps: info.fps, pasteInPlace: true })) {
       spent.frontEnd += frame.timings.frontEnd;
       spent.networks += frame.timings.networks;
       spent.paste += frame.timings.paste;

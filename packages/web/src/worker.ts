@@ -140,7 +140,8 @@ export function exposeSwapper(port: WorkerPort): void {
           await video?.frames.return(undefined);
           const queue = new FrameQueue();
           const { fps = 25, ...rest } = request.options;
-          video = { queue, frames: need().swapFrames(SourceFace.fromJSON(request.source), queue, { ...rest, fps }) };
+          // Frames reach the worker as messages: its own copies, so the paste may write into them.
+          video = { queue, frames: need().swapFrames(SourceFace.fromJSON(request.source), queue, { ...rest, fps, pasteInPlace: true }) };
           reply(null);
           break;
         }

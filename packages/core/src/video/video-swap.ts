@@ -266,8 +266,19 @@ export interface VideoFrameResult {
   readonly timings: { readonly frontEnd: number; readonly networks: number; readonly paste: number };
 }
 
+/** Whether {@link swapVideoFrames} may change the frames it is given. */
+export interface FramePasteOptions {
+  /**
+   * Paste each swapped face into its frame's own pixels instead of a copy of the frame. Set it
+   * when the frames are yours to change (freshly decoded ones, as `@fslsd/node`'s video decoder
+   * passes): it saves a whole-frame copy per frame, which at 1080p costs more than the paste.
+   * Default false: the frames you pass are never changed.
+   */
+  readonly pasteInPlace?: boolean;
+}
+
 /** Options of {@link swapVideoFrames}. */
-export interface VideoSwapOptions extends FaceTrackOptions, Omit<SwapOptions, 'signal'> {}
+export interface VideoSwapOptions extends FaceTrackOptions, FramePasteOptions, Omit<SwapOptions, 'signal'> {}
 
 /** One frame after the front end: the tracked face aligned and masked (smoothed), if there is one. */
 interface FrontEndResult {
@@ -326,7 +337,7 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
       const wplus = WPlus.from(filters.latent.next(target.wplus.data), false);
       const result = await swapper.swap(source, { ...target, wplus }, { signal, ...(split !== undefined ? { split } : {}), ...(strength !== undefined ? { strength } : {}), ...(editor !== undefined ? { editor } : {}), ...(refine !== undefined ? { refine } : {}) });
       const networks = now() - started;
-      const image = await analyzer.pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto });
+      const image = await analyzer.pasteBack({ photo: frame, face: tensorToImage(result.image), alpha, toPhoto: prepared.toPhoto, inPlace: options.pasteInPlace === true });
       yield { index, image, swapped: true, quad: prepared.quad, timings: { frontEnd: current.frontEnd, networks, paste: now() - started - networks } };
       index += 1;
     }

@@ -89,8 +89,9 @@ export function createFrontEndGraphs(runtime: OrtRuntime, sessionOptions?: Infer
       const { photo, face, alpha, toPhoto } = input;
       const size = face.width;
       const { x0, x1, y0, y1 } = pasteFootprint(photo, size, toPhoto);
-      const out = new Uint8Array(photo.data);
-      if (x1 < x0 || y1 < y0) return { ...photo, data: out };
+      const inPlace = input.inPlace === true;
+      const out = inPlace ? photo.data : new Uint8Array(photo.data);
+      if (x1 < x0 || y1 < y0) return inPlace ? photo : { ...photo, data: out };
       const width = x1 - x0 + 1;
       const height = y1 - y0 + 1;
       const channels = photo.channels;
@@ -124,7 +125,7 @@ export function createFrontEndGraphs(runtime: OrtRuntime, sessionOptions?: Infer
           out[p + 2] = pasted[q + 2]!;
         }
       }
-      return { width: photo.width, height: photo.height, channels, data: out };
+      return inPlace ? photo : { width: photo.width, height: photo.height, channels, data: out };
     },
     async dispose() {
       for (const session of sessions.values()) await (await session).release();
