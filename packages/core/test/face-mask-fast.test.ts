@@ -1,10 +1,12 @@
 /**
  * The mask operations against their definitions, computed the slow obvious way: dilation as the
  * maximum over the window, the feather as two box filters summed tap by tap. Sizes that are and
- * are not multiples of 4 (the dilation ORs four pixels per word when it can).
+ * are not multiples of 4 (the dilation ORs four pixels per word when it can). Each test runs
+ * twice: on the WebAssembly mask kernels and on the TypeScript loops that stand in for them.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dilateSquare, regionFaceMasks } from '../src/face/face-mask.js';
+import { maskKernelsWasm, useMaskKernelsWasm } from '../src/face/mask-kernels.js';
 
 function randomBlobs(size: number, seed: number): Uint8Array {
   let state = seed;
@@ -59,7 +61,12 @@ function slowBox(input: Float64Array, size: number, radius: number): Float64Arra
   return out;
 }
 
-describe('mask operations against their definitions', () => {
+for (const kernels of ['WebAssembly', 'TypeScript'] as const) describe(`mask operations against their definitions (${kernels})`, () => {
+  beforeAll(() => useMaskKernelsWasm(kernels === 'WebAssembly'));
+  afterAll(() => useMaskKernelsWasm(true));
+  it(`runs on the ${kernels} kernels`, () => {
+    expect(maskKernelsWasm() !== undefined).toBe(kernels === 'WebAssembly');
+  });
   for (const [size, kernel] of [[96, 13], [101, 12], [64, 1], [50, 50], [37, 64]] as const) {
     it(`dilates a ${size}^2 mask with a ${kernel}x${kernel} square exactly`, () => {
       const mask = randomBlobs(size, size * 7 + kernel);

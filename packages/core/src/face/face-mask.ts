@@ -11,6 +11,7 @@
 import { FslsdError } from '../errors.js';
 import { CROP_SIZE } from '../image/tensor.js';
 import type { Point } from '../landmarks/maps.js';
+import { type MaskKernels, maskKernelsWasm } from './mask-kernels.js';
 
 /** Masks of one aligned face, `size`^2, values in [0, 1]. */
 export interface FaceMasks {
@@ -90,11 +91,23 @@ export function fillConvexPolygon(polygon: ReadonlyArray<Point>, size: number): 
  * passes of word ORs instead of K reads per pixel. Measured in `pnpm bench --only front-end`.
  */
 export function dilateSquare(mask: Uint8Array, size: number, kernel: number): Uint8Array {
+  const length = (size + Math.floor(kernel / 2)) * size;
+  const kernels = maskKernelsWasm();
+  if (!kernels) return dilateInto(mask, size, kernel, new Uint8Array(length)).slice();
+  const [pointer] = kernels.reserve([length]);
+  return dilateInto(mask, size, kernel, new Uint8Array(kernels.buffer(), pointer!, length), kernels, pointer).slice();
+}
+
+/**
+ * {@link dilateSquare} into `padded` ((size + kernel/2) rows, overwritten) and returns the view
+ * of the result, its first size^2 bytes. With `kernels`, `padded` is their memory at `pointer`
+ * and the column ORs run there.
+ */
+function dilateInto(mask: Uint8Array, size: number, kernel: number, padded: Uint8Array, kernels?: MaskKernels, pointer = 0): Uint8Array {
   const before = Math.floor(kernel / 2);
   const after = kernel - 1 - before;
   // `before` zero rows on top, so that output row y is the OR of padded rows y .. y + kernel - 1.
-  const rows = size + before;
-  const padded = new Uint8Array(rows * size);
+  if (kernels) padded.fill(0); // their memory is reused; a fresh array is already zero
   const scan = new RunScanner(mask);
   let first = -1;
   let last = -1;
@@ -108,8 +121,12 @@ export function dilateSquare(mask: Uint8Array, size: number, kernel: number): Ui
     });
   }
   // Only rows first - kernel + 1 .. last can become set.
-  if (first >= 0) orWindowDown(padded, size, Math.max(0, first - kernel + 1), last + 1, kernel);
-  return padded.slice(0, size * size);
+  if (first >= 0) {
+    const from = Math.max(0, first - kernel + 1);
+    if (kernels) kernels.exports.orWindowDown(pointer, size, from, last + 1, kernel);
+    else orWindowDown(padded, size, from, last + 1, kernel);
+  }
+  return padded.subarray(0, size * size);
 }
 
 /**
@@ -192,14 +209,14 @@ const MAX_FEATHER_RADIUS = 107;
  * all four separable passes run on 32-bit integers (exact) over the bounding box of the set
  * pixels grown by 2r, and only the end divides by (2r+1)^4.
  */
-function featheredAlpha(binary: Uint8Array, keep: Uint8Array, size: number, radius: number): Float32Array {
-  const out = new Float32Array(size * size);
+/** Top, bottom, left, right (inclusive) of a 0/1 mask's set pixels; bottom is -1 when none is set. */
+function maskExtent(mask: Uint8Array, size: number): [number, number, number, number] {
   let top = size;
   let bottom = -1;
   let left = size;
   let right = -1;
   for (let y = 0; y < size; y += 1) {
-    const row = binary.subarray(y * size, (y + 1) * size);
+    const row = mask.subarray(y * size, (y + 1) * size);
     const first = row.indexOf(1);
     if (first < 0) continue;
     top = Math.min(top, y);
@@ -207,6 +224,31 @@ function featheredAlpha(binary: Uint8Array, keep: Uint8Array, size: number, radi
     left = Math.min(left, first);
     right = Math.max(right, row.lastIndexOf(1));
   }
+  return [top, bottom, left, right];
+}
+
+/** {@link maskExtent} of `space.binary`, by the WebAssembly kernel. */
+function wasmExtent(space: FeatherSpace, size: number): [number, number, number, number] {
+  space.kernels.exports.maskExtent(space.binary, size, space.extent);
+  const [top, bottom, left, right] = new Int32Array(space.kernels.buffer(), space.extent, 4);
+  return [top!, bottom!, left!, right!];
+}
+
+/** Where {@link featheredAlpha}'s inputs and working buffers sit in the WebAssembly kernels' memory. */
+interface FeatherSpace {
+  readonly kernels: MaskKernels;
+  /** Offsets of the mask, the keep mask, and two int32 buffers of at least size^2 values. */
+  readonly binary: number;
+  readonly keep: number;
+  readonly counts: number;
+  readonly sums: number;
+  /** Four int32 for the mask's extent. */
+  readonly extent: number;
+}
+
+function featheredAlpha(binary: Uint8Array, keep: Uint8Array, size: number, radius: number, space?: FeatherSpace): Float32Array {
+  const out = new Float32Array(size * size);
+  const [top, bottom, left, right] = space ? wasmExtent(space, size) : maskExtent(binary, size);
   if (bottom < 0) return out;
   const reach = 2 * radius;
   // The box: every pixel the two filters can reach.
@@ -216,15 +258,28 @@ function featheredAlpha(binary: Uint8Array, keep: Uint8Array, size: number, radi
   const x1 = Math.min(size - 1, right + reach);
   const w = x1 - x0 + 1;
   const h = y1 - y0 + 1;
-  let counts = new Int32Array(w * h);
-  for (let y = y0; y <= y1; y += 1) for (let x = x0, p = y * size + x0, q = (y - y0) * w; x <= x1; x += 1, p += 1, q += 1) counts[q] = binary[p]!;
-  const scratch = new Int32Array(w * h);
-  for (let pass = 0; pass < 2; pass += 1) {
-    boxAlongRows(counts, scratch, w, h, radius);
-    boxDownColumns(scratch, counts, w, h, radius);
-  }
   const window = 2 * radius + 1;
   const scale = 1 / (window * window * window * window);
+  if (space) {
+    // The same steps in the WebAssembly kernels; only the finished box is copied out.
+    const { exports } = space.kernels;
+    exports.gatherBox(space.binary, size, x0, y0, w, h, space.counts);
+    for (let pass = 0; pass < 2; pass += 1) {
+      exports.boxAlongRows(space.counts, space.sums, w, h, radius);
+      exports.boxDownColumns(space.sums, space.counts, w, h, radius);
+    }
+    exports.scaleWhereKept(space.counts, space.keep, size, x0, y0, w, h, scale, space.sums);
+    const box = new Float32Array(space.kernels.buffer(), space.sums, w * h);
+    for (let y = 0; y < h; y += 1) out.set(box.subarray(y * w, (y + 1) * w), (y0 + y) * size + x0);
+    return out;
+  }
+  const counts = new Int32Array(w * h);
+  for (let y = y0; y <= y1; y += 1) for (let x = x0, p = y * size + x0, q = (y - y0) * w; x <= x1; x += 1, p += 1, q += 1) counts[q] = binary[p]!;
+  const sums = new Int32Array(w * h);
+  for (let pass = 0; pass < 2; pass += 1) {
+    boxAlongRows(counts, sums, w, h, radius);
+    boxDownColumns(sums, counts, w, h, radius);
+  }
   for (let y = y0; y <= y1; y += 1) {
     for (let x = x0, p = y * size + x0, q = (y - y0) * w; x <= x1; x += 1, p += 1, q += 1) {
       if (keep[p] !== 0) out[p] = counts[q]! * scale;
@@ -329,10 +384,18 @@ export function regionFaceMasks(region: Uint8Array, options: Omit<FaceMaskOption
     throw new FslsdError('INVALID_MASK', `The face region has ${region.length} values; a ${size}x${size} crop needs ${size * size}.`, { fix: 'Pass one value per crop pixel.' });
   }
   const { dilation, narrow: narrowKernel, radius } = maskKernels({ ...options, size });
-  const dilated = dilateSquare(region, size, dilation);
+  const dilatedLength = (size + Math.floor(dilation / 2)) * size;
+  const narrowLength = (size + Math.floor(narrowKernel / 2)) * size;
+  // With the WebAssembly kernels every intermediate lives in their memory: both dilations, the
+  // feather's two count buffers (at most size^2 int32 each) and the extent's four int32.
+  const kernels = maskKernelsWasm();
+  const space = kernels?.reserve([dilatedLength, narrowLength, 4 * size * size, 4 * size * size, 16]);
+  const bytesAt = (index: number, length: number): Uint8Array => (kernels && space ? new Uint8Array(kernels.buffer(), space[index]!, length) : new Uint8Array(length));
+  const dilated = dilateInto(region, size, dilation, bytesAt(0, dilatedLength), kernels, space?.[0]);
   const inner = toFloat(dilated);
-  const narrow = dilateSquare(region, size, narrowKernel);
-  const paste = radius > 0 ? featheredAlpha(narrow, dilated, size, radius) : maskedCopy(narrow, dilated);
+  const narrow = dilateInto(region, size, narrowKernel, bytesAt(1, narrowLength), kernels, space?.[1]);
+  const feather = kernels && space ? { kernels, keep: space[0]!, binary: space[1]!, counts: space[2]!, sums: space[3]!, extent: space[4]! } : undefined;
+  const paste = radius > 0 ? featheredAlpha(narrow, dilated, size, radius, feather) : maskedCopy(narrow, dilated);
   return { inner, paste, size };
 }
 
