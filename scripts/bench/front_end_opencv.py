@@ -54,8 +54,9 @@ def main():
     crop = align()
     _, alpha = mask()
 
-    def paste_back():
-        # Like fslsd: only the crop's footprint in the frame is resampled and blended.
+    def paste_back(out=None):
+        # Like fslsd: only the crop's footprint in the frame is resampled and blended; into a
+        # copy of the frame, or (out given) into that picture itself.
         h, w = frame.shape[:2]
         corners = np.array([[-0.5, -0.5, 1], [size - 0.5, -0.5, 1], [-0.5, size - 0.5, 1], [size - 0.5, size - 0.5, 1]]) @ to_photo.T
         x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
@@ -66,18 +67,21 @@ def main():
         rw, rh = x1 - x0 + 1, y1 - y0 + 1
         face = cv2.warpAffine(crop, roi, (rw, rh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         weight = cv2.warpAffine(alpha, roi, (rw, rh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)[..., None]
-        out = frame.copy()
+        if out is None:
+            out = frame.copy()
         part = out[y0:y1 + 1, x0:x1 + 1].astype(np.float32)
         out[y0:y1 + 1, x0:x1 + 1] = np.clip(part * (1 - weight) + face.astype(np.float32) * weight + 0.5, 0, 255).astype(np.uint8)
         return out
 
     runs = job["runs"]
+    work = frame.copy()
     result = {
         "opencv": cv2.__version__,
         "threads": threads,
         "align": median_ms(align, runs),
         "mask": median_ms(mask, runs),
         "pasteBack": median_ms(paste_back, runs),
+        "pasteBackInPlace": median_ms(lambda: paste_back(work), runs),
     }
     json.dump(result, sys.stdout)
 
