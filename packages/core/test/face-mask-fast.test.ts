@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dilateSquare, regionFaceMasks } from '../src/face/face-mask.js';
-import { maskKernelsWasm, useMaskKernelsWasm } from '../src/face/mask-kernels.js';
+import { maskKernelsWasm } from '../src/face/mask-kernels.js';
+import { useWasmKernels } from '../src/face/wasm-kernels.js';
 
 function randomBlobs(size: number, seed: number): Uint8Array {
   let state = seed;
@@ -62,8 +63,8 @@ function slowBox(input: Float64Array, size: number, radius: number): Float64Arra
 }
 
 for (const kernels of ['WebAssembly', 'TypeScript'] as const) describe(`mask operations against their definitions (${kernels})`, () => {
-  beforeAll(() => useMaskKernelsWasm(kernels === 'WebAssembly'));
-  afterAll(() => useMaskKernelsWasm(true));
+  beforeAll(() => useWasmKernels(kernels === 'WebAssembly'));
+  afterAll(() => useWasmKernels(true));
   it(`runs on the ${kernels} kernels`, () => {
     expect(maskKernelsWasm() !== undefined).toBe(kernels === 'WebAssembly');
   });

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { landmarkFaceMasks, landmarkRegion, regionFaceMasks } from '../src/face/face-mask.js';
-import { maskKernelsWasm, useMaskKernelsWasm } from '../src/face/mask-kernels.js';
+import { maskKernelsWasm } from '../src/face/mask-kernels.js';
+import { useWasmKernels } from '../src/face/wasm-kernels.js';
 import type { Point } from '../src/landmarks/maps.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -21,10 +22,10 @@ function facePoints(tilt: number): Point[] {
   });
 }
 
-afterEach(() => useMaskKernelsWasm(true));
+afterEach(() => useWasmKernels(true));
 
 describe('WebAssembly mask kernels', () => {
-  it('match a fresh compile of assembly/mask-kernels.ts', () => {
+  it('match a fresh compile of assembly/ (mask and warp kernels alike)', () => {
     expect(() => execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { cwd: root, stdio: 'pipe' })).not.toThrow();
   }, 120_000);
 
@@ -38,7 +39,7 @@ describe('WebAssembly mask kernels', () => {
     it(`give the TypeScript masks of a 1024^2 face exactly (brows tilted ${tilt})`, () => {
       const points = facePoints(tilt);
       const fast = landmarkFaceMasks(points);
-      useMaskKernelsWasm(false);
+      useWasmKernels(false);
       const plain = landmarkFaceMasks(points);
       expect(fast.inner.reduce((s, v) => s + v, 0)).toBeGreaterThan(200_000);
       expect(Buffer.from(fast.inner.buffer).equals(Buffer.from(plain.inner.buffer))).toBe(true);

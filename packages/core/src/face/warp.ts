@@ -1,5 +1,6 @@
 import type { RgbImage } from '../image/tensor.js';
 import type { Affine } from './affine.js';
+import { warpKernelWasm } from './warp-kernel.js';
 
 /** Options of {@link warpAffine}. */
 export interface WarpOptions {
@@ -22,12 +23,82 @@ export function reflectIndex(index: number, size: number): number {
   return i < size ? i : period - i;
 }
 
+/** The extremes of the source points the map samples for a `width` x `height` result (half a pixel beyond the corner centres, for supersampling). */
+function sourceReach(map: Affine, width: number, height: number): { xMin: number; xMax: number; yMin: number; yMax: number } {
+  const corners = [[-0.5, -0.5], [width - 0.5, -0.5], [-0.5, height - 0.5], [width - 0.5, height - 0.5]];
+  const xs = corners.map(([u, v]) => map.a * u! + map.b * v! + map.c);
+  const ys = corners.map(([u, v]) => map.d * u! + map.e * v! + map.f);
+  return { xMin: Math.min(...xs), xMax: Math.max(...xs), yMin: Math.min(...ys), yMax: Math.max(...ys) };
+}
+
+/** The most entries a reflection table gets; a map reaching further (absurd, or not finite) reflects index by index. */
+const MAX_TABLE = 1 << 20;
+
+/** reflectIndex(i, size) for i = from .. to (inclusive), at index i - from; empty when that is more than {@link MAX_TABLE} entries. */
+function reflectTable(from: number, to: number, size: number): Int32Array {
+  const span = to - from + 1;
+  const table = new Int32Array(span > 0 && span <= MAX_TABLE ? span : 0);
+  for (let i = 0; i < table.length; i += 1) table[i] = reflectIndex(from + i, size);
+  return table;
+}
+
+/** reflectIndex(index, size), from `table` at `slot` when the table has it. */
+function reflected(table: Int32Array, slot: number, index: number, size: number): number {
+  return slot >= 0 && slot < table.length ? table[slot]! : reflectIndex(index, size);
+}
+
+const fround = Math.fround;
+
+/**
+ * Bilinear value of four neighbours (top left, top right, bottom left, bottom right) at float32
+ * fractions (fx, fy), rounded to a byte: two lerps along the rows, one between them, each step in
+ * float32 (one f64 operation on float32 values rounds to the same float32 as the float32
+ * operation would).
+ */
+function lerp2(topLeft: number, topRight: number, bottomLeft: number, bottomRight: number, fx: number, fy: number): number {
+  const top = fround(topLeft + fround((topRight - topLeft) * fx));
+  const bottom = fround(bottomLeft + fround((bottomRight - bottomLeft) * fx));
+  return fround(fround(top + fround(fround(bottom - top) * fy)) + 0.5) | 0;
+}
+
+/**
+ * {@link warpAffine} with one sample per pixel on the WebAssembly kernel: the rows the map can
+ * reach (all of them when it reaches past the top or bottom, for the reflection) are copied into
+ * its memory, and the result copied out. Undefined where the kernel cannot run or the map is not
+ * finite or reaches absurdly far; the TypeScript loop then does the same work.
+ */
+function warpOnKernel(image: RgbImage, map: Affine, width: number, height: number): RgbImage | undefined {
+  const kernel = warpKernelWasm();
+  if (!kernel) return undefined;
+  const { a, b, c, d, e, f } = map;
+  const reach = sourceReach(map, width, height);
+  const far = Math.max(Math.abs(reach.xMin), Math.abs(reach.xMax), Math.abs(reach.yMin), Math.abs(reach.yMax));
+  if (!(far < 2 ** 30)) return undefined;
+  const { width: sw, height: sh, channels, data } = image;
+  const stride = sw * channels;
+  const rowsInside = reach.yMin >= 0 && reach.yMax < sh - 1;
+  const firstRow = rowsInside ? Math.max(0, Math.floor(reach.yMin) - 1) : 0;
+  const lastRow = rowsInside ? Math.min(sh - 1, Math.floor(reach.yMax) + 2) : sh - 1;
+  const sourceBytes = (lastRow - firstRow + 1) * stride;
+  const resultBytes = width * height * 3;
+  // Sixteen spare bytes after each: the kernel reads eight bytes at a time and writes four.
+  const [source, result] = kernel.reserve([sourceBytes + 16, resultBytes + 16]);
+  const memory = kernel.buffer();
+  new Uint8Array(memory, source!, sourceBytes).set(data.subarray(firstRow * stride, firstRow * stride + sourceBytes));
+  kernel.exports.warpBilinear(source!, firstRow, sw, sh, channels, result!, width, height, a, b, c, d, e, f);
+  return { width, height, channels: 3, data: new Uint8Array(memory, result!, resultBytes).slice() };
+}
+
 /**
  * Resamples `image` through `map` (destination pixel centre -> source pixel centre) into a
  * `width` x `height` RGB image, bilinear, with reflected borders.
  */
 export function warpAffine(image: RgbImage, map: Affine, width: number, height: number, options: WarpOptions = {}): RgbImage {
   const samples = Math.max(1, Math.floor(options.supersample ?? 1));
+  if (samples === 1 && width > 0 && height > 0) {
+    const fast = warpOnKernel(image, map, width, height);
+    if (fast) return fast;
+  }
   const { width: sw, height: sh, channels, data } = image;
   const out = new Uint8Array(width * height * 3);
   const weight = 1 / (samples * samples);
@@ -35,6 +106,13 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
   let r = 0;
   let g = 0;
   let bl = 0;
+  // Reflected indices for every column and row the map can reach, computed once: near or past an
+  // edge a sample then looks its four neighbours up instead of paying four divisions.
+  const reach = sourceReach(map, width, height);
+  const xFrom = Math.floor(reach.xMin) - 1;
+  const yFrom = Math.floor(reach.yMin) - 1;
+  const xTable = reflectTable(xFrom, Math.floor(reach.xMax) + 2, sw);
+  const yTable = reflectTable(yFrom, Math.floor(reach.yMax) + 2, sh);
   // One bilinear sample at source point (sx, sy), added to r, g, bl. Inside the picture the four
   // neighbours are read directly; only samples near or past an edge pay for the reflection.
   const sample = (sx: number, sy: number, scale: number): void => {
@@ -47,10 +125,10 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
     let ya = y0;
     let yb = y0 + 1;
     if (x0 < 0 || y0 < 0 || xb >= sw || yb >= sh) {
-      xa = reflectIndex(xa, sw);
-      xb = reflectIndex(xb, sw);
-      ya = reflectIndex(ya, sh);
-      yb = reflectIndex(yb, sh);
+      xa = reflected(xTable, xa - xFrom, xa, sw);
+      xb = reflected(xTable, xb - xFrom, xb, sw);
+      ya = reflected(yTable, ya - yFrom, ya, sh);
+      yb = reflected(yTable, yb - yFrom, yb, sh);
     }
     const p00 = (ya * sw + xa) * channels;
     const p01 = (ya * sw + xb) * channels;
@@ -73,25 +151,20 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
       const o = (v * width + u) * 3;
       if (samples === 1) {
         // The common case (the face is smaller than the crop), written out for speed: inside the
-        // picture `| 0` is the floor, and the three channels are unrolled.
+        // picture `| 0` is the floor, and the three channels are unrolled. The lerps are float32,
+        // each step rounded by Math.fround, as the WebAssembly kernel computes them.
         const sx = a * u + bv + c;
         const sy = d * u + ev + f;
         if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
           const x0 = sx | 0;
           const y0 = sy | 0;
-          const fx = sx - x0;
-          const fy = sy - y0;
+          const fx = fround(sx - x0);
+          const fy = fround(sy - y0);
           const p00 = y0 * stride + x0 * channels;
           const p10 = p00 + stride;
-          const t0 = data[p00]! + (data[p00 + channels]! - data[p00]!) * fx;
-          const b0 = data[p10]! + (data[p10 + channels]! - data[p10]!) * fx;
-          out[o] = (t0 + (b0 - t0) * fy + 0.5) | 0;
-          const t1 = data[p00 + 1]! + (data[p00 + channels + 1]! - data[p00 + 1]!) * fx;
-          const b1 = data[p10 + 1]! + (data[p10 + channels + 1]! - data[p10 + 1]!) * fx;
-          out[o + 1] = (t1 + (b1 - t1) * fy + 0.5) | 0;
-          const t2 = data[p00 + 2]! + (data[p00 + channels + 2]! - data[p00 + 2]!) * fx;
-          const b2 = data[p10 + 2]! + (data[p10 + channels + 2]! - data[p10 + 2]!) * fx;
-          out[o + 2] = (t2 + (b2 - t2) * fy + 0.5) | 0;
+          out[o] = lerp2(data[p00]!, data[p00 + channels]!, data[p10]!, data[p10 + channels]!, fx, fy);
+          out[o + 1] = lerp2(data[p00 + 1]!, data[p00 + channels + 1]!, data[p10 + 1]!, data[p10 + channels + 1]!, fx, fy);
+          out[o + 2] = lerp2(data[p00 + 2]!, data[p00 + channels + 2]!, data[p10 + 2]!, data[p10 + channels + 2]!, fx, fy);
           continue;
         }
       }
