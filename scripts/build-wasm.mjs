@@ -21,6 +21,7 @@ const core = path.join(root, 'packages/core');
 const MODULES = [
   { source: 'assembly/mask-kernels.ts', target: 'src/face/mask-kernels-wasm.ts', name: 'MASK_KERNELS_WASM' },
   { source: 'assembly/warp-kernel.ts', target: 'src/face/warp-kernel-wasm.ts', name: 'WARP_KERNEL_WASM' },
+  { source: 'assembly/tensor-kernels.ts', target: 'src/image/tensor-kernels-wasm.ts', name: 'TENSOR_KERNELS_WASM' },
 ];
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {

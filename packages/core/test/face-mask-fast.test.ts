@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dilateSquare, regionFaceMasks } from '../src/face/face-mask.js';
 import { maskKernelsWasm } from '../src/face/mask-kernels.js';
-import { useWasmKernels } from '../src/face/wasm-kernels.js';
+import { useWasmKernels } from '../src/wasm-kernels.js';
 
 function randomBlobs(size: number, seed: number): Uint8Array {
   let state = seed;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { landmarkFaceMasks, landmarkRegion, regionFaceMasks } from '../src/face/face-mask.js';
 import { maskKernelsWasm } from '../src/face/mask-kernels.js';
-import { useWasmKernels } from '../src/face/wasm-kernels.js';
+import { useWasmKernels } from '../src/wasm-kernels.js';
 import type { Point } from '../src/landmarks/maps.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));

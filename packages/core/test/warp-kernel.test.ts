@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Affine } from '../src/face/affine.js';
 import { reflectIndex, warpAffine } from '../src/face/warp.js';
 import { warpKernelWasm } from '../src/face/warp-kernel.js';
-import { useWasmKernels } from '../src/face/wasm-kernels.js';
+import { useWasmKernels } from '../src/wasm-kernels.js';
 import type { RgbImage } from '../src/image/tensor.js';
 
 afterEach(() => useWasmKernels(true));

@@ -6,7 +6,7 @@
  * browser's main thread compiles it.
  */
 import { MASK_KERNELS_WASM } from './mask-kernels-wasm.js';
-import { type KernelExports, type KernelModule, kernelModule } from './wasm-kernels.js';
+import { type KernelExports, type KernelModule, kernelModule } from '../wasm-kernels.js';
 
 /** The module's exports (see `assembly/mask-kernels.ts`); pointers are byte offsets in `memory`. */
 export interface MaskKernelExports extends KernelExports {

@@ -5,7 +5,7 @@
  * the same bytes (the TypeScript rounds each float32 step with Math.fround).
  */
 import { WARP_KERNEL_WASM } from './warp-kernel-wasm.js';
-import { type KernelExports, type KernelModule, kernelModule } from './wasm-kernels.js';
+import { type KernelExports, type KernelModule, kernelModule } from '../wasm-kernels.js';
 
 /** The module's exports (see `assembly/warp-kernel.ts`); pointers are byte offsets in `memory`. */
 export interface WarpKernelExports extends KernelExports {

@@ -1,4 +1,5 @@
 import { FslsdError } from '../errors.js';
+import { tensorKernelsWasm } from './tensor-kernels.js';
 
 /** 8-bit pixels, row-major, interleaved RGB or RGBA (alpha ignored). */
 export interface RgbImage {
@@ -39,6 +40,15 @@ export function checkCrop(image: RgbImage, which: string, size = CROP_SIZE): voi
 export function imageToTensor(image: RgbImage): ImageTensor {
   const { width, height, channels, data } = image;
   const plane = width * height;
+  const kernels = tensorKernelsWasm();
+  if (kernels && plane > 0) {
+    const [pixels, table, planes] = kernels.reserve([data.length, UNIT_RANGE.byteLength, 12 * plane]);
+    const memory = kernels.buffer();
+    new Uint8Array(memory, pixels!, data.length).set(data);
+    new Float32Array(memory, table!, 256).set(UNIT_RANGE);
+    kernels.exports.bytesToPlanes(pixels!, channels, plane, table!, planes!);
+    return { width, height, channels: 3, data: new Float32Array(memory, planes!, 3 * plane).slice() };
+  }
   const out = new Float32Array(3 * plane);
   // One table lookup per value (the same float32 values as computing each): this runs twice
   // per swap on 1024^2 crops, and the arithmetic per value cost ~30 ms.
@@ -59,6 +69,14 @@ const UNIT_RANGE = Float32Array.from({ length: 256 }, (_, v) => (Math.fround(v /
 export function tensorToImage(tensor: ImageTensor): RgbImage {
   const { width, height, data } = tensor;
   const plane = width * height;
+  const kernels = tensorKernelsWasm();
+  if (kernels && plane > 0 && data.length === 3 * plane) {
+    const [planes, pixels] = kernels.reserve([12 * plane, 3 * plane]);
+    const memory = kernels.buffer();
+    new Float32Array(memory, planes!, 3 * plane).set(data);
+    kernels.exports.planesToBytes(planes!, plane, pixels!);
+    return { width, height, channels: 3, data: new Uint8Array(memory, pixels!, 3 * plane).slice() };
+  }
   const out = new Uint8Array(3 * plane);
   for (let p = 0; p < plane; p += 1) {
     for (let c = 0; c < 3; c += 1) {
