@@ -19,7 +19,8 @@ const MODELS = 'packages/models/src';
 const TRAIN = 'packages/models/python/fslsd_train';
 const DATASET = 'packages/node/src/dataset';
 const SERVER = 'packages/server/src';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean, server?: string[] }[]} */
+const ASSEMBLY = 'packages/core/assembly';
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean, server?: string[], wasm?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -32,6 +33,17 @@ const MUTANTS = [
   { name: "pSp's resize truncates instead of rounding", file: `${CORE}/image/pil-resize.ts`, from: 'const HALF = 2 ** (PRECISION_BITS - 1);', to: 'const HALF = 0;' },
   { name: 'dilation anchored one pixel off', file: `${CORE}/face/face-mask.ts`, from: 'target + Math.max(row, start - after)', to: 'target + Math.max(row, start - before)' },
   { name: 'feathered alpha not zeroed outside the dilated mask', file: `${CORE}/face/face-mask.ts`, from: 'if (keep[p] !== 0) out[p] = counts[q]! * scale;', to: 'out[p] = counts[q]! * scale;' },
+  // The WebAssembly kernels (core/assembly): a mutant recompiles its module (scripts/build-wasm.mjs).
+  { wasm: true, name: 'wasm warp: the lower row lerped with fy', file: `${ASSEMBLY}/warp-kernel.ts`, from: 'const lower = f32x4.add(bottomLeft, f32x4.mul(f32x4.sub(bottomRight, bottomLeft), fx));', to: 'const lower = f32x4.add(bottomLeft, f32x4.mul(f32x4.sub(bottomRight, bottomLeft), fy));' },
+  { wasm: true, name: 'wasm warp: reflection repeats the edge pixel', file: `${ASSEMBLY}/warp-kernel.ts`, from: 'return i < size ? i : period - i;', to: 'return i < size ? i : period - i + 1;' },
+  { wasm: true, name: 'wasm masks: the column box drops the wrong row', file: `${ASSEMBLY}/mask-kernels.ts`, from: 'const leaving = v128.load(input + (<usize>(p - behind) << 2));', to: 'const leaving = v128.load(input + (<usize>(p - behind + width) << 2));' },
+  { wasm: true, name: 'wasm masks: the dilation ORs the row one byte off', file: `${ASSEMBLY}/mask-kernels.ts`, from: 'v128.store(i, v128.or(v128.load(i), v128.load(i + stride)));', to: 'v128.store(i, v128.or(v128.load(i), v128.load(i + stride + 1)));' },
+  { wasm: true, name: 'wasm masks: the feather kept where the dilated mask is zero', file: `${ASSEMBLY}/mask-kernels.ts`, from: 'const kept = i32x4.ne(', to: 'const kept = i32x4.eq(' },
+  { wasm: true, name: 'wasm tensors: bytes rounded down', file: `${ASSEMBLY}/tensor-kernels.ts`, from: 'return <u8><i32>(((clamped + 1) / 2) * 255 + 0.5);', to: 'return <u8><i32>(((clamped + 1) / 2) * 255);' },
+  { name: 'warp: the float32 lerp forgets the half before truncating', file: `${CORE}/face/warp.ts`, from: 'return fround(fround(top + fround(fround(bottom - top) * fy)) + 0.5) | 0;', to: 'return fround(top + fround(fround(bottom - top) * fy)) | 0;' },
+  { name: 'warp: the kernel gets rows from one too low', file: `${CORE}/face/warp.ts`, from: 'const firstRow = rowsInside ? Math.max(0, Math.floor(reach.yMin) - 1) : 0;', to: 'const firstRow = rowsInside ? Math.max(0, Math.floor(reach.yMin) + 1) : 0;' },
+  { name: 'paste-back: inPlace still copies', file: `${CORE}/face/paste-back.ts`, from: 'const out = input.inPlace === true ? photo.data : new Uint8Array(photo.data);', to: 'const out = new Uint8Array(photo.data);' },
+  { name: 'paste-back: the inside path samples the alpha one column off', file: `${CORE}/face/paste-back.ts`, from: 'a = (alpha[q]! * (1 - fx) + alpha[q + 1]! * fx)', to: 'a = (alpha[q + 1]! * (1 - fx) + alpha[q + 1]! * fx)' },
   { name: 'front-end graphs truncate instead of rounding', file: `${CORE}/face/graphs/sampling.ts`, from: "node('Add', [input, 'half'], [`${output}_shifted`])", to: "node('Add', [input, 'zero'], [`${output}_shifted`])" },
   { name: 'accurate detection keeps faces cut by a tile edge', file: `${CORE}/face/detect-accurately.ts`, from: 'lists.push(found.filter((face) => !cutByTile(face.box, tile, photo.width, photo.height)));', to: 'lists.push(found);' },
   { name: 'accurate detection keeps parts of faces (no containment rule)', file: `${CORE}/face/detect-accurately.ts`, from: 'const SAME_FACE_INSIDE = 0.6;', to: 'const SAME_FACE_INSIDE = 1.01;' },
@@ -139,6 +151,8 @@ function suitesFail(web = false, models = false, dataset = false, server = undef
   return node !== 0;
 }
 
+/** The modules scripts/build-wasm.mjs writes. */
+const GENERATED = ['packages/core/src/face/mask-kernels-wasm.ts', 'packages/core/src/face/warp-kernel-wasm.ts', 'packages/core/src/image/tensor-kernels-wasm.ts'].map((target) => path.join(ROOT, target));
 const rows = [];
 let killed = 0;
 const chosen = MUTANTS.filter((m) => !only || m.name.includes(only));
@@ -152,9 +166,13 @@ for (const [index, mutant] of chosen.entries()) {
   }
   log(`[${index + 1}/${chosen.length}] ${mutant.name}`);
   let outcome;
+  // A WebAssembly mutant changes the generated base64 modules too; they are put back after.
+  const generated = mutant.wasm ? GENERATED.map((target) => [target, readFileSync(target, 'utf8')]) : [];
   try {
     writeFileSync(file, original.replace(mutant.from, mutant.to));
-    if (mutant.python) {
+    if (mutant.wasm && spawnSync(process.execPath, [path.join(ROOT, 'scripts/build-wasm.mjs')], { cwd: ROOT, stdio: 'ignore' }).status !== 0) {
+      outcome = 'killed (build)';
+    } else if (mutant.python) {
       // A mutant may name the test classes that must catch it (the whole suite takes minutes).
       const tests = mutant.tests ? mutant.tests.map((name) => `fslsd_train.tests.${name}`) : ['discover', '-s', 'fslsd_train/tests', '-t', '.'];
       const python = spawnSync('/usr/bin/python3', ['-m', 'unittest', ...tests], { cwd: path.join(ROOT, 'packages', 'models', 'python'), env: childEnv({ PYTHONDONTWRITEBYTECODE: '1' }), stdio: 'ignore' });
@@ -165,6 +183,7 @@ for (const [index, mutant] of chosen.entries()) {
     }
   } finally {
     writeFileSync(file, original);
+    for (const [target, text] of generated) writeFileSync(target, text);
   }
   if (outcome.startsWith('killed')) killed += 1;
   rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
