@@ -297,6 +297,11 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
   // Two frames are in flight: while frame t is in the networks (their own sessions, their own
   // threads), frame t+1 is requested, detected, tracked, aligned and masked. The front end is
   // JavaScript on this thread, so it runs in the networks' await instead of between frames.
+  // That overlaps only where a session's run gives the thread back while it computes
+  // (onnxruntime-web's proxy worker, GPU providers). onnxruntime-node 1.30 runs a session
+  // synchronously on this thread (a blocking call inside setImmediate), so there the front end
+  // fills the gaps between the networks' runs and the two alternate; real overlap in Node needs a
+  // worker thread.
   // Tracking stays in frame order: frame t+1's front end starts only after frame t's finished.
   // The request is not awaited before frame t is yielded, so a source that delivers a frame only
   // after the previous result (a worker, a live feed) still works.
