@@ -113,7 +113,7 @@ try {
     rows: rows.map((r) => ({ ...r, ratioVsOpencv1: r.fslsd / r.opencv1, ratioVsOpencvN: r.fslsd / r.opencvN })),
   };
   console.log(`front end on a 1920x1080 frame (median of ${runs}; ${report.machine.model}, ${report.machine.cpus} cores)`);
-  console.log('| operation | fslsd TypeScript (1 thread) ms | fslsd graphs, ORT CPU (1 thread) ms | OpenCV 1 thread ms | OpenCV ' + cpus().length + ' threads ms | TypeScript / OpenCV-1 | graphs / OpenCV-1 |');
+  console.log('| operation | fslsd, TypeScript + WebAssembly (1 thread) ms | fslsd graphs, ORT CPU (1 thread) ms | OpenCV 1 thread ms | OpenCV ' + cpus().length + ' threads ms | fslsd / OpenCV-1 | graphs / OpenCV-1 |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of report.rows) console.log(`| ${r.op} | ${r.fslsd.toFixed(1)} | ${r.graphsCpu.toFixed(1)} | ${r.opencv1.toFixed(1)} | ${r.opencvN.toFixed(1)} | ${r.ratioVsOpencv1.toFixed(2)}x | ${(r.graphsCpu / r.opencv1).toFixed(2)}x |`);
   mkdirSync(path.dirname(out), { recursive: true });

@@ -5,8 +5,9 @@
  * same run, with the jitter of the alignment track with and without smoothing. Inference-only is
  * the networks alone on the same frames' prepared faces, one after another with nothing else
  * running: the fps the clip would reach if the front end, paste-back and I/O were free. (Inside
- * swapVideo the front end of the next frame runs while the networks run, so the networks' own
- * time there includes sharing the cores.) Writes benchmarks/video.json.
+ * swapVideo the next frame's front end runs in the gaps between the networks' runs:
+ * onnxruntime-node runs a session synchronously on the JavaScript thread, so the networks' own
+ * time there includes those gaps.) Writes benchmarks/video.json.
  *
  *   node scripts/bench/video.mjs [--seconds N] [--out FILE]
  */
