@@ -38,9 +38,9 @@ describe('WebAssembly tensor kernels', () => {
     data[6] = Number.POSITIVE_INFINITY;
     data[7] = Number.NEGATIVE_INFINITY;
     data[8] = 0.5 / 255 - 1; // exactly on a rounding half: (v + 1) / 2 * 255 + 0.5 = 0.75
-    const fast = tensorToImage({ width, height, data });
+    const fast = tensorToImage({ width, height, channels: 3, data });
     useWasmKernels(false);
-    const plain = tensorToImage({ width, height, data });
+    const plain = tensorToImage({ width, height, channels: 3, data });
     expect(Array.from(fast.data)).toEqual(Array.from(plain.data));
     expect([fast.data[15], fast.data[18], fast.data[21]]).toEqual([0, 255, 0]);
     expect(fast.data.filter((v) => v === 0 || v === 255).length).toBeGreaterThan(plane * 0.2);
