@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GENERATED } from './build-wasm.mjs';
 import { ROOT, childEnv, ensureInstall, log, runPnpm } from './ensure-install.mjs';
 
 const CORE = 'packages/core/src';
@@ -151,8 +152,6 @@ function suitesFail(web = false, models = false, dataset = false, server = undef
   return node !== 0;
 }
 
-/** The modules scripts/build-wasm.mjs writes. */
-const GENERATED = ['packages/core/src/face/mask-kernels-wasm.ts', 'packages/core/src/face/warp-kernel-wasm.ts', 'packages/core/src/image/tensor-kernels-wasm.ts'].map((target) => path.join(ROOT, target));
 const rows = [];
 let killed = 0;
 const chosen = MUTANTS.filter((m) => !only || m.name.includes(only));
