@@ -97,6 +97,8 @@ describe.skipIf(skipRedis)('swaps through the service (HTTP -> Redis -> worker p
     expect(info.writtenBy).not.toBe(`${hostname()}:${victim.pid}`);
     expect(done.attempts).toBe(2);
     expect(victim.lines.some((line) => line.includes(id))).toBe(false);
+    // The worker prints its line just after the result is readable: wait for it (up to 10 s).
+    for (let wait = 0; wait < 100 && !survivor.lines.some((line) => line.includes(id)); wait += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(survivor.lines.filter((line) => line.includes(id))).toEqual([expect.stringMatching(new RegExp(`^completed ${id} 512x512 in \\d+ ms by ${hostname()}:${survivor.pid}$`))]);
     const png = Buffer.from(await (await fetch(`${running.base}/v1/swaps/${id}/result`, as('alice'))).arrayBuffer());
     expect(createHash('sha256').update(png).digest('hex')).toBe(info.sha256);
