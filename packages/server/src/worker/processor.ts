@@ -145,6 +145,8 @@ export function createSwapProcessor(dependencies: ProcessorDependencies): (job: 
       // Another attempt of this job may have finished meanwhile (and deleted the inputs).
       const finished = await getResultInfo(redis, id);
       if (finished) return finished;
+      // Cancelled after the check above: DELETE removes the inputs with the mark.
+      if (await isCancelled(redis, id)) throw cancelled(id);
       throw failure({ code: 'INPUT_EXPIRED', message: `The inputs of swap ${id} are no longer in Redis.`, fix: 'Submit the swap again; inputs are kept for the service\'s TTL.' }, false);
     }
     let stagesDone = 0;
