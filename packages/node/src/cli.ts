@@ -88,7 +88,8 @@ Options:
                            points mapped into the 106-point layout
   --parser FILE            face parser ONNX for the inner-face mask (BiSeNet contract: [1,3,512,512]
                            ImageNet-normalised -> [1,19,512,512]); default: mask from landmarks
-  --device auto|cpu|cuda   execution provider (default auto: CUDA if it works, else CPU)
+  --device auto|cpu|cuda|webgpu  execution provider (default auto: CUDA if it works, else CPU;
+                           webgpu: onnxruntime's Dawn provider, Vulkan/Metal/D3D12, no CUDA install)
   --split NAME             FSLSD: official | paper | megafs | "source=0-10;direction=0-6" (default official)
   --strength N             FSLSD: scale of the landmark direction n (default 1)
   --no-editor              FSLSD: skip the latent editor stage
@@ -140,7 +141,7 @@ Options:
                            --detector fast unless --detector is given)
   --descriptors            also print each face's 128-d descriptor
   --face-models DIR        front-end models folder (default: shipped)
-  --device auto|cpu|cuda   execution provider (default auto)
+  --device auto|cpu|cuda|webgpu  execution provider (default auto)
   -h, --help               this text`,
   dataset: `Usage: fslsd dataset prepare --in PHOTOS --out DATA [options]
 
@@ -184,7 +185,7 @@ Options:
   --detector-size N        detector input side, a multiple of 32 (default 416)
   --retry-skipped          compute the photos an earlier run skipped again
   --jobs N                 photos in flight at once (default min(4, cores))
-  --device auto|cpu|cuda   execution provider (default auto)
+  --device auto|cpu|cuda|webgpu  execution provider (default auto)
   --threads N              threads per session (default: all cores)
   --quiet                  no progress output
   -h, --help               this text`,

@@ -12,13 +12,21 @@ import type { InferenceSession } from 'onnxruntime-common';
 /** onnxruntime-node as core's runtime. */
 export const nodeRuntime: OrtRuntime = ort as unknown as OrtRuntime;
 
-/** `auto` uses CUDA when it works and falls back to the CPU otherwise. */
-export type Device = 'auto' | 'cpu' | 'cuda';
+/**
+ * Where the networks run. `auto` uses CUDA when it works and falls back to the CPU otherwise.
+ * `webgpu` is onnxruntime-node's own WebGPU provider (Google's Dawn, built into its prebuilt
+ * binaries: Vulkan on Linux, Metal on macOS, Direct3D 12 on Windows): a GPU with no CUDA or cuDNN
+ * install. `auto` does not try it: on a machine without a GPU, Dawn's adapter search prints to
+ * stderr natively, which a CPU user should not see on every start.
+ */
+export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
-export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
+/** Every {@link Device} name, in the order `--help` lists them. */
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu'];
 
+/** A resolved {@link Device}: the provider that will run, and the execution providers to ask for. */
 export interface DeviceChoice {
-  readonly device: 'cpu' | 'cuda';
+  readonly device: 'cpu' | 'cuda' | 'webgpu';
   readonly executionProviders: InferenceSession.SessionOptions['executionProviders'];
   /** Why `auto` fell back to the CPU, when it did. */
   readonly fallbackReason?: string;
@@ -61,8 +69,41 @@ async function probeCuda(): Promise<string | undefined> {
   }
 }
 
-/** One probe per process: the answer cannot change while the process runs. */
+const WEBGPU_FIX =
+  'WebGPU needs a GPU with a Vulkan driver on Linux (the Vulkan loader libvulkan.so.1 and the vendor\'s driver: NVIDIA\'s, or Mesa\'s RADV / ANV), Metal on macOS or Direct3D 12 on Windows, and onnxruntime-node 1.30 or later on x64; use --device cpu otherwise.';
+
+/**
+ * Opens a one-node session on onnxruntime-node's WebGPU provider and runs it once: adapter
+ * discovery happens at session creation, and a driver that creates a device but cannot run a
+ * shader fails at the first run.
+ */
+async function probeWebGpu(): Promise<string | undefined> {
+  try {
+    const session = await ort.InferenceSession.create(encodeModel(clampGraph(1, 2)), { executionProviders: ['webgpu'], logSeverityLevel: 4 });
+    try {
+      const input = new ort.Tensor('float32', new Float32Array([-3, 0.5, 4, 0.25]), [1, 1, 2, 2]);
+      const output = (await session.run({ [session.inputNames[0]!]: input }))[session.outputNames[0]!]!;
+      const values = Array.from(output.data as Float32Array);
+      if (values.join(',') !== '-1,0.5,1,0.25') return `a test run on the WebGPU adapter gave ${values.join(', ')} instead of -1, 0.5, 1, 0.25`;
+    } finally {
+      await session.release();
+    }
+    return undefined;
+  } catch (error) {
+    return (error as Error).message ?? String(error);
+  }
+}
+
+/** One probe per process and provider: the answer cannot change while the process runs. */
 let cudaProbe: Promise<string | undefined> | undefined;
+let webGpuProbe: Promise<string | undefined> | undefined;
+
+/** The last line of onnxruntime's message that says what went wrong (its first names a source file). */
+function reasonOf(problem: string): string {
+  const lines = problem.split('\n').map((line) => line.trim()).filter(Boolean);
+  const said = lines.find((line) => /Failed to get a WebGPU adapter|not available|Failed to load/i.test(line));
+  return (said ?? lines[0] ?? problem).replace(/^.*?(Failed to get a WebGPU adapter)/, '$1');
+}
 
 /**
  * Resolves a device name to execution providers.
@@ -73,6 +114,12 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
     throw new FslsdError('INVALID_ARGUMENT', `Unknown device "${device}".`, { fix: `Use one of ${DEVICES.join(', ')}.` });
   }
   if (device === 'cpu') return { device: 'cpu', executionProviders: ['cpu'] };
+  if (device === 'webgpu') {
+    webGpuProbe ??= probeWebGpu();
+    const problem = await webGpuProbe;
+    if (problem) throw new FslsdError('DEVICE_UNAVAILABLE', `The WebGPU execution provider is not available: ${reasonOf(problem)}.`, { fix: WEBGPU_FIX });
+    return { device: 'webgpu', executionProviders: ['webgpu', 'cpu'] };
+  }
   cudaProbe ??= probeCuda();
   const problem = await cudaProbe;
   if (!problem) return { device: 'cuda', executionProviders: ['cuda', 'cpu'] };

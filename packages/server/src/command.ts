@@ -67,7 +67,7 @@ Options:
   --models DIR|URL       model set: a folder with manifest.json or an http(s) address serving one
                          (default: the shipped tiny set, untrained: it runs but paints no real face)
   --method fslsd|megafs  which method (default: the set's); the worker serves that method's queue
-  --device auto|cpu|cuda execution provider (default auto)
+  --device auto|cpu|cuda|webgpu execution provider (default auto)
   --threads N            threads per network session (default: all cores)
   --lock-duration MS     how long a job's lock lasts unrenewed (default 30000); a worker that
                          dies holding a job frees it after this

@@ -2,10 +2,16 @@
 stage, with the FLOPs of every stage counted on the way.
 
     python3 -m fslsd_reference.bench --samples DIR [--seed 1 --width 1 --runs 5 --threads 2]
+                                     [--device cpu|cuda] [--half]
 
 Prints one JSON object. The networks are rebuilt from the same seed and width as the set the
 exporter writes, and the inputs are the parity inputs (the sample crops, the test landmarks, the
 ellipse mask), so the Node side can run the very same swap.
+
+On CUDA every stage ends with torch.cuda.synchronize() so its time is the GPU's, and --half runs
+the swap under torch.autocast(float16) (the weights stay float32, as the reference keeps them).
+The FLOP count and the GEMM peak are taken on the CPU either way (the counter wraps functional
+calls; it does not care where they run).
 
 The fast configuration is the caller's business: Debian's torch takes its BLAS from libblas.so.3,
 so `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread` (or the alternatives system)
@@ -109,24 +115,33 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=5, help="timed swaps after one warm-up (default 5)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the networks run (default cpu)")
+    parser.add_argument("--half", action="store_true", help="autocast to float16 (CUDA only)")
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA device")
+    if args.half and args.device != "cuda":
+        parser.error("--half needs --device cuda")
+    device = torch.device(args.device)
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)
     networks = build_reference(args.seed, args.width, "float32")
+    for _, module in networks.items():
+        module.to(device)
     source_rgb = load_rgb(os.path.join(args.samples, SOURCE))
     target_rgb = load_rgb(os.path.join(args.samples, TARGET))
-    mask = torch.from_numpy(inner_mask().astype(np.float32) / 255.0)[None, None]
+    mask = torch.from_numpy(inner_mask().astype(np.float32) / 255.0)[None, None].to(device)
     source_points, target_points = test_landmarks(seed=7)
 
     def encode(rgb):
-        return networks.psp_encoder(psp_input(rgb))
+        return networks.psp_encoder(psp_input(rgb).to(device))
 
     def direction_of():
-        return networks.landmark_encoder(landmark_maps(np.asarray(source_points), np.asarray(target_points)))
+        return networks.landmark_encoder(landmark_maps(np.asarray(source_points), np.asarray(target_points)).to(device))
 
     def synthesize(latent):
         side_output, source_features = networks.generator(latent)
-        target_features = networks.target_encoder(image_to_tensor(target_rgb))
+        target_features = networks.target_encoder(image_to_tensor(target_rgb).to(device))
         return networks.decoder.forward_blended(blend(source_features, target_features, mask)).clamp(-1, 1), side_output
 
     stages = ["encode-latent", "landmark-direction", "edit-latent", "synthesize"]
@@ -136,12 +151,15 @@ def main(argv=None) -> int:
         def timed(name, work):
             counter = FlopCounter() if count else None
             start = time.perf_counter()
-            if counter:
-                with counter:
+            with torch.autocast("cuda", dtype=torch.float16, enabled=args.half):
+                if counter:
+                    with counter:
+                        value = work()
+                    flops[name] = flops.get(name, 0) + counter.flops
+                else:
                     value = work()
-                flops[name] = flops.get(name, 0) + counter.flops
-            else:
-                value = work()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             if times is not None:
                 times[name] = times.get(name, 0.0) + (time.perf_counter() - start) * 1000
             return value
@@ -165,12 +183,14 @@ def main(argv=None) -> int:
     median = {name: statistics.median(run[name] for run in per_run) for name in stages + ["swap"]}
     # The synthesis stage split by network, for the per-network table.
     with FlopCounter() as generator_flops:
-        latent = torch.zeros(1, 18, 512)
+        latent = torch.zeros(1, 18, 512, device=device)
         networks.generator(latent)
     with FlopCounter() as target_flops:
-        networks.target_encoder(image_to_tensor(target_rgb))
+        networks.target_encoder(image_to_tensor(target_rgb).to(device))
     report = {
         "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "half": args.half,
         "blas": loaded_blas(),
         "threads": torch.get_num_threads(),
         "runs": args.runs,
