@@ -3,7 +3,7 @@
 # no network), in one prepared run. Prepare here first: `pnpm build && node scripts/device/prepare.mjs`
 # (writes packages/models/.device, which the call carries). Then, from the repository root there:
 #
-#   bash scripts/device/gpu-figures.sh        (results in $OUT, or ./gpu-figures when OUT is unset)
+#   bash scripts/device/gpu-figures.sh [all|reference|swap|train]   (results in $OUT, or ./gpu-figures)
 #
 # 1. the PyTorch reference swap on CUDA, float32 and float16 autocast (fslsd_reference.bench);
 # 2. the full-size set imported from torch-written checkpoints by the SDK, then the SDK's swap on
@@ -12,6 +12,8 @@
 # 3. training speed at full width, batch 8, float32 and mixed precision (fslsd_train.bench).
 # Each step has its own time limit and writes its own file, so one failure leaves the others.
 set -u
+only=${1:-all}
+want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 cd "$(dirname "$0")/../.."
 out="${OUT:-$PWD/gpu-figures}"
 mkdir -p "$out"
@@ -32,6 +34,7 @@ log "GPU: $(tail -n 1 "$out/gpu.txt"); $(nproc) CPUs; python3 $(python3 -c 'impo
 # Node, the runtime packages and the Vulkan loader (Python's lzma: the image may lack xz).
 python3 -c "import lzma, shutil, tarfile; shutil.copyfileobj(lzma.open('$device/node.xz'), open('$work/node', 'wb')); tarfile.open('$device/runtime.tar.xz').extractall('$device')"
 chmod +x "$work/node"
+# The loader and libglvnd: NVIDIA's Vulkan ICD is libGLX_nvidia.so.0, which needs libGLdispatch.
 for deb in "$device"/gl/*.deb; do dpkg -x "$deb" /; done
 ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -40,15 +43,17 @@ log "node $("$work/node" --version); Vulkan ICD ${VK_DRIVER_FILES:-default}"
 
 export PYTHONPATH=$PWD/packages/models/python PYTHONUNBUFFERED=1
 samples=packages/models/assets/samples
-step 90 "$out/reference-cuda-float32.json" python3 -m fslsd_reference.bench --samples "$samples" --runs 5 --threads "$(nproc)" --device cuda
-step 90 "$out/reference-cuda-float16.json" python3 -m fslsd_reference.bench --samples "$samples" --runs 5 --threads "$(nproc)" --device cuda --half
+want reference && step 90 "$out/reference-cuda-float32.json" python3 -m fslsd_reference.bench --samples "$samples" --runs 5 --threads "$(nproc)" --device cuda
+want reference && step 90 "$out/reference-cuda-float16.json" python3 -m fslsd_reference.bench --samples "$samples" --runs 5 --threads "$(nproc)" --device cuda --half
 
-step 90 /dev/null python3 -m fslsd_reference.checkpoints --out "$work/checkpoints" --width 1 --weights float32 --only CELEBA-HQ-1024.pt,psp_ffhq_encode.pt
-step 240 "$out/swap-node.txt" "$work/node" "$device/swap-gpu.mjs" --checkpoints "$work/checkpoints" --work "$work" --out "$out/swap-gpu.json" --runs 3
-cat "$out/swap-node.txt" >>"$out/log.txt"
-rm -f "$out/swap-node.txt"
-rm -rf "$work/checkpoints" "$work/imported-full"
+if want swap; then
+  step 90 /dev/null python3 -m fslsd_reference.checkpoints --out "$work/checkpoints" --width 1 --weights float32 --only CELEBA-HQ-1024.pt,psp_ffhq_encode.pt
+  step 240 "$out/swap-node.txt" "$work/node" "$device/swap-gpu.mjs" --checkpoints "$work/checkpoints" --work "$work" --out "$out/swap-gpu.json" --runs 3
+  cat "$out/swap-node.txt" >>"$out/log.txt"
+  rm -f "$out/swap-node.txt"
+  rm -rf "$work/checkpoints" "$work/imported-full"
+fi
 
-step 100 "$out/train-float32.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --device cuda --json
-step 100 "$out/train-amp.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --amp --device cuda --json
+want train && step 100 "$out/train-float32.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --device cuda --json
+want train && step 100 "$out/train-amp.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --amp --device cuda --json
 log done

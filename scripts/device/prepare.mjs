@@ -65,9 +65,11 @@ run('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${path.join(target, 'nod
 run('tar', ['-C', staging, '-cJf', path.join(target, 'runtime.tar.xz'), 'node_modules']);
 rmSync(staging, { recursive: true, force: true });
 
-// Debian's Vulkan loader: Dawn (onnxruntime's WebGPU) dlopens libvulkan.so.1.
+// Debian's Vulkan loader (Dawn, onnxruntime's WebGPU, dlopens libvulkan.so.1) and libglvnd:
+// NVIDIA's Vulkan driver is libGLX_nvidia.so.0, which does not load without libGLdispatch (a
+// first run without them: "Could not get 'vkCreateInstance' ... for ICD libGLX_nvidia.so.0").
 mkdirSync(path.join(target, 'gl'));
-run('apt-get', ['download', 'libvulkan1'], { cwd: path.join(target, 'gl') });
+run('apt-get', ['download', 'libvulkan1', 'libglvnd0', 'libglx0', 'libgl1', 'libegl1', 'libopengl0', 'libgles2'], { cwd: path.join(target, 'gl') });
 
 let total = 0;
 for (const file of readdirSync(target, { recursive: true })) {
