@@ -27,7 +27,7 @@ export interface NodeFaceAnalyzerOptions {
   readonly threads?: number;
   /**
    * Where alignment, masks and paste-back run: 'graphs' (ONNX graphs on the device), 'typescript',
-   * or 'auto' (the default: graphs on CUDA, TypeScript on the CPU, where it is faster).
+   * or 'auto' (the default: graphs on CUDA and WebGPU, TypeScript on the CPU, where it is faster).
    */
   readonly frontEnd?: 'auto' | 'typescript' | 'graphs';
   readonly log?: (message: string) => void;

@@ -124,6 +124,30 @@ describe('fslsd swap', () => {
       expect(probe.stderr).toMatch(/\[DEVICE_UNAVAILABLE\]: The CUDA execution provider is not available.*--device cpu/);
     }
   }, 120_000);
+
+  it('--device webgpu: on a GPU the same swap as the CPU within one grey level; without an adapter a clear DEVICE_UNAVAILABLE', async () => {
+    // Whether Dawn finds an adapter is only known by asking it. FSLSD_EXPECT_WEBGPU=1 (a GPU
+    // machine) or 0 (CI: no GPU) pins the branch; unset, the outcome picks it and both are checked.
+    const expectWebGpu = process.env.FSLSD_EXPECT_WEBGPU;
+    const out = path.join(work, 'webgpu.png');
+    const probe = run('swap', '--source', source, '--target', target, '--out', out, '--aligned', '--device', 'webgpu', '--force');
+    if (expectWebGpu === '1' || (expectWebGpu !== '0' && probe.code === 0)) {
+      expect(probe.code, probe.stderr).toBe(0);
+      expect(probe.stderr).toMatch(/on webgpu/);
+      const cpu = path.join(work, 'webgpu-cpu.png');
+      expect(run('swap', '--source', source, '--target', target, '--out', cpu, '--aligned', '--device', 'cpu', '--force').code).toBe(0);
+      const [a, b] = await Promise.all([out, cpu].map((file) => sharp(file).raw().toBuffer()));
+      expect(a!.length).toBe(b!.length);
+      let max = 0;
+      for (let i = 0; i < a!.length; i += 1) max = Math.max(max, Math.abs(a![i]! - b![i]!));
+      // Measured on an NVIDIA H200 at full size: y_f within 1.0e-5 of the CPU's (benchmarks/gpu.json).
+      expect(max).toBeLessThanOrEqual(1);
+    } else {
+      expect(probe.code).toBe(1);
+      expect(probe.stderr).toMatch(/\[DEVICE_UNAVAILABLE\]: The WebGPU execution provider is not available: .+Vulkan.*--device cpu/);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 120_000);
 });
 
 describe('fslsd swap --models URL', () => {
