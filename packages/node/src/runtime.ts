@@ -26,7 +26,9 @@ export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu'];
 
 /** A resolved {@link Device}: the provider that will run, and the execution providers to ask for. */
 export interface DeviceChoice {
+  /** The device that runs (never `auto`: a fallback says `cpu`). */
   readonly device: 'cpu' | 'cuda' | 'webgpu';
+  /** What onnxruntime is asked for, in order (the CPU last, for operators the GPU provider lacks). */
   readonly executionProviders: InferenceSession.SessionOptions['executionProviders'];
   /** Why `auto` fell back to the CPU, when it did. */
   readonly fallbackReason?: string;
