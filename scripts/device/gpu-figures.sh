@@ -3,13 +3,16 @@
 # no network), in one prepared run. Prepare here first: `pnpm build && node scripts/device/prepare.mjs`
 # (writes packages/models/.device, which the call carries). Then, from the repository root there:
 #
-#   bash scripts/device/gpu-figures.sh [all|reference|swap|train]   (results in $OUT, or ./gpu-figures)
+#   bash scripts/device/gpu-figures.sh [all|reference|swap|front-end|train]   (results in $OUT, or ./gpu-figures)
 #
 # 1. the PyTorch reference swap on CUDA, float32 and float16 autocast (fslsd_reference.bench);
 # 2. the full-size set imported from torch-written checkpoints by the SDK, then the SDK's swap on
 #    the CPU (every core), on onnxruntime-node's WebGPU provider (Dawn over the NVIDIA Vulkan
 #    driver) in float32 and float16, with y_f against the CPU's (scripts/device/swap-gpu.mjs);
-# 3. training speed at full width, batch 8, float32 and mixed precision (fslsd_train.bench).
+# 3. the face front end (align, masks, paste-back of the front-end benchmark's 1080p frame) as
+#    TypeScript + WebAssembly, as graphs on the CPU and on WebGPU, and by OpenCV
+#    (scripts/device/front-end-gpu.mjs);
+# 4. training speed at full width, batch 8, float32 and mixed precision (fslsd_train.bench).
 # Each step has its own time limit and writes its own file, so one failure leaves the others.
 set -u
 only=${1:-all}
@@ -53,6 +56,9 @@ if want swap; then
   rm -f "$out/swap-node.txt"
   rm -rf "$work/checkpoints" "$work/imported-full"
 fi
+
+want front-end && step 150 "$out/front-end-node.txt" "$work/node" "$device/front-end-gpu.mjs" --landmarks "$device/front-end-landmarks.json" --out "$out/front-end-gpu.json" --runs 15
+if want front-end; then cat "$out/front-end-node.txt" >>"$out/log.txt"; rm -f "$out/front-end-node.txt"; fi
 
 want train && step 100 "$out/train-float32.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --device cuda --json
 want train && step 100 "$out/train-amp.json" python3 -m fslsd_train.bench --width 1 --batch 8 --steps 3 --amp --device cuda --json

@@ -9,7 +9,7 @@
 //
 //   pnpm build && node scripts/device/prepare.mjs
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,18 +47,35 @@ for (const name of ['@img/colour', '@img/sharp-linux-x64', '@img/sharp-libvips-l
 // esbuild is tsup's (a devDependency already): its JavaScript API, no second copy.
 const tsup = path.join(folderOf(createRequire(path.join(root, 'package.json')), 'tsup'), 'package.json');
 const esbuild = createRequire(tsup)('esbuild');
-esbuild.buildSync({
-  entryPoints: [path.join(root, 'scripts/device/swap-gpu.mjs')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  outfile: path.join(target, 'swap-gpu.mjs'),
-  external: ['onnxruntime-node', 'sharp'],
-  // Bundled CommonJS (protobuf) calls require(): give the ES module one.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
-  logLevel: 'warning',
-});
+for (const entry of ['swap-gpu.mjs', 'front-end-gpu.mjs']) {
+  esbuild.buildSync({
+    entryPoints: [path.join(root, 'scripts/device', entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path.join(target, entry),
+    external: ['onnxruntime-node', 'sharp'],
+    // Bundled CommonJS (protobuf) calls require(): give the ES module one.
+    banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+    logLevel: 'error',
+  });
+}
+
+// The front-end benchmark's face, found here (the lent machine carries no face models): the same
+// frame as scripts/bench/front-end.mjs, the default detector, its 68 landmarks.
+{
+  const sharp = fromNode('sharp');
+  const { readImage } = await import(path.join(root, 'packages/node/dist/index.js'));
+  const { createFaceAnalyzer } = await import(path.join(root, 'packages/node/dist/pipeline.js'));
+  const face = await sharp(path.join(root, 'packages/models/assets/photos/astronaut.png')).resize(768, 768).png().toBuffer();
+  const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toBuffer();
+  const analyzer = await createFaceAnalyzer({ device: 'cpu' });
+  const [found] = await analyzer.detect(await readImage(frame));
+  await analyzer.dispose();
+  if (!found) throw new Error('no face in the front-end frame');
+  writeFileSync(path.join(target, 'front-end-landmarks.json'), JSON.stringify(found.landmarks68));
+}
 
 // Node itself and the runtime packages, compressed (the device tool carries 64 MiB in all).
 run('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${path.join(target, 'node.xz')}"`]);

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { alignFace, alignmentPointsFrom68 } from '../src/face/alignment.js';
 import { landmarkRegion, maskKernels, regionFaceMasks } from '../src/face/face-mask.js';
+import { frontEndPlacement } from '../src/face/front-end.js';
 import { createFrontEndGraphs } from '../src/face/graphs/front-end-graphs.js';
 import { mapPoints } from '../src/face/landmark-layout.js';
 import { pasteBack } from '../src/face/paste-back.js';
@@ -97,5 +98,20 @@ describe('front-end graphs on the CPU provider equal the TypeScript', async () =
     let touched = 0;
     for (let i = 0; i < photo.data.length; i += 1) if (expected.data[i] === photo.data[i] && actual.data[i] !== photo.data[i]) touched += 1;
     expect(touched).toBeLessThanOrEqual(differing);
+  });
+});
+
+describe('where the analyzer runs each operation', () => {
+  it("'auto': graphs for alignment and masks on a GPU provider, paste-back in TypeScript; all TypeScript on the CPU", () => {
+    expect(frontEndPlacement('auto', { executionProviders: ['webgpu', 'cpu'] })).toEqual({ alignAndMasks: 'graphs', paste: 'typescript' });
+    expect(frontEndPlacement('auto', { executionProviders: [{ name: 'cuda' }, 'cpu'] })).toEqual({ alignAndMasks: 'graphs', paste: 'typescript' });
+    expect(frontEndPlacement('auto', { executionProviders: ['cpu'] })).toEqual({ alignAndMasks: 'typescript', paste: 'typescript' });
+    expect(frontEndPlacement('auto', { executionProviders: ['wasm'] })).toEqual({ alignAndMasks: 'typescript', paste: 'typescript' });
+    expect(frontEndPlacement('auto')).toEqual({ alignAndMasks: 'typescript', paste: 'typescript' });
+  });
+
+  it("an explicit choice holds for all three: 'graphs' even on the CPU, 'typescript' even on a GPU", () => {
+    expect(frontEndPlacement('graphs', { executionProviders: ['cpu'] })).toEqual({ alignAndMasks: 'graphs', paste: 'graphs' });
+    expect(frontEndPlacement('typescript', { executionProviders: ['webgpu'] })).toEqual({ alignAndMasks: 'typescript', paste: 'typescript' });
   });
 });

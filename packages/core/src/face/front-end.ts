@@ -88,7 +88,7 @@ export interface FaceAnalyzer {
    * path (TypeScript, or the execution provider's graphs: see {@link FaceAnalyzerOptions.frontEnd}).
    */
   pasteBack(input: PasteBackInput): Promise<RgbImage>;
-  /** Where alignment, masks and paste-back run: TypeScript, or ONNX graphs on the execution provider. */
+  /** Where alignment and masks run: TypeScript, or ONNX graphs on the execution provider (paste-back too when `frontEnd: 'graphs'` was asked for). */
   readonly frontEnd: 'typescript' | 'graphs';
   /** Which landmarks feed E_le. */
   readonly landmarkSource: 'mapped-68' | 'landmarker-106';
@@ -105,9 +105,13 @@ export interface FaceAnalyzerOptions {
   /**
    * Where alignment, masks and paste-back run. 'graphs': as small ONNX graphs on the execution
    * provider of `sessionOptions` (within one grey level of the TypeScript); 'typescript': in
-   * JavaScript. Default 'auto': graphs when `sessionOptions` names a GPU provider (CUDA,
-   * WebGPU, DirectML, CoreML), TypeScript on CPU and WASM, where onnxruntime's GridSample and
-   * MaxPool are slower than the TypeScript (`pnpm bench --only front-end`).
+   * JavaScript. Default 'auto': alignment and masks as graphs when `sessionOptions` names a GPU
+   * provider (CUDA, WebGPU, DirectML, CoreML), paste-back in TypeScript there too; everything in
+   * TypeScript on CPU and WASM, where onnxruntime's GridSample and MaxPool are slower than the
+   * TypeScript (`pnpm bench --only front-end`). Why paste-back stays: it touches only the face's
+   * box, while a graph uploads and downloads the whole frame. On an NVIDIA H200 machine (WebGPU)
+   * it took 2.6 ms in TypeScript against 9.5 ms as a graph for a 1080p frame; alignment 16.8 ms
+   * against 8.3 ms, masks 7.4 against 7.7 (BENCHMARKS.md, "GPU").
    */
   readonly frontEnd?: 'auto' | 'typescript' | 'graphs';
 }
@@ -117,6 +121,13 @@ const CPU_PROVIDERS = new Set(['cpu', 'wasm', 'xnnpack']);
 /** Whether 'auto' picks the graphs: some provider in the options is not a CPU one. */
 function usesGpuProvider(options?: InferenceSession.SessionOptions): boolean {
   return (options?.executionProviders ?? []).some((provider) => !CPU_PROVIDERS.has(typeof provider === 'string' ? provider : provider.name));
+}
+
+/** Where each front-end operation runs for a `frontEnd` choice and the session options (internal; tested). */
+export function frontEndPlacement(frontEnd: 'auto' | 'typescript' | 'graphs', sessionOptions?: InferenceSession.SessionOptions): { readonly alignAndMasks: 'graphs' | 'typescript'; readonly paste: 'graphs' | 'typescript' } {
+  const onGraphs = frontEnd === 'graphs' || (frontEnd === 'auto' && usesGpuProvider(sessionOptions));
+  // 'auto' keeps paste-back in TypeScript even on a GPU: see FaceAnalyzerOptions.frontEnd.
+  return { alignAndMasks: onGraphs ? 'graphs' : 'typescript', paste: frontEnd === 'graphs' ? 'graphs' : 'typescript' };
 }
 
 function dimsOf(session: InferenceSession, output: string): readonly (number | string)[] | undefined {
@@ -148,7 +159,9 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
   if (!['auto', 'typescript', 'graphs'].includes(frontEnd)) {
     throw new FslsdError('INVALID_ARGUMENT', `Unknown frontEnd "${String(frontEnd)}".`, { fix: 'Use "auto", "typescript" or "graphs".' });
   }
-  const graphs = frontEnd === 'graphs' || (frontEnd === 'auto' && usesGpuProvider(sessionOptions)) ? createFrontEndGraphs(runtime, sessionOptions) : undefined;
+  const placement = frontEndPlacement(frontEnd, sessionOptions);
+  const graphs = placement.alignAndMasks === 'graphs' ? createFrontEndGraphs(runtime, sessionOptions) : undefined;
+  const pasteGraphs = placement.paste === 'graphs' ? graphs : undefined;
   const open = (bytes: Uint8Array): Promise<InferenceSession> => runtime.InferenceSession.create(bytes, sessionOptions);
   const detector = await open(models.detector);
   const detectorSsd = models.detectorSsd ? await open(models.detectorSsd) : undefined;
@@ -245,7 +258,7 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
       return faceDescriptor(runtime, describer, photo, face.landmarks68);
     },
     async pasteBack(input) {
-      return graphs ? graphs.paste(input) : pasteBack(input);
+      return pasteGraphs ? pasteGraphs.paste(input) : pasteBack(input);
     },
     async dispose() {
       for (const session of [detector, detectorSsd, landmarker, describer, landmarker106, parser]) await session?.release();
