@@ -21,7 +21,7 @@ const TRAIN = 'packages/models/python/fslsd_train';
 const DATASET = 'packages/node/src/dataset';
 const SERVER = 'packages/server/src';
 const ASSEMBLY = 'packages/core/assembly';
-/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean, server?: string[], wasm?: boolean }[]} */
+/** @type {{ name: string, file: string, from: string, to: string, web?: boolean, models?: boolean, python?: boolean, tests?: string[], dataset?: boolean, server?: string[], node?: string[], wasm?: boolean }[]} */
 const MUTANTS = [
   { name: 'split boundary: official takes codes 0-9 from the source', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 9), targetCodes: range(11, 17), directionCodes: range(0, 6) }" },
   { name: 'split boundary: direction on codes 0-5', file: `${CORE}/latent/split.ts`, from: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 6) }", to: "sourceCodes: range(0, 10), targetCodes: range(11, 17), directionCodes: range(0, 5) }" },
@@ -113,6 +113,9 @@ const MUTANTS = [
   { web: true, name: 'web: the worker\'s lifeline lock is not watched', file: `${WEB}/face-swapper.ts`, from: '      watch(reply.lifeline);\n', to: '' },
   { web: true, name: 'web: the browser import hashes nothing (its manifest lies)', file: `${WEB}/import.ts`, from: '          hash.update(bytes);\n', to: '' },
   { web: true, name: 'web: a full origin storage surfaces as a raw QuotaExceededError', file: `${WEB}/import.ts`, from: 'throw isQuotaError(error) ? storageFull(setBytes) : error;', to: 'throw error;' },
+  { server: ['test/processor.test.ts'], name: 'service: a swap cancelled while its inputs are read fails as INPUT_EXPIRED', file: `${SERVER}/worker/processor.ts`, from: "      if (await isCancelled(redis, id)) throw cancelled(id);\n      throw failure({ code: 'INPUT_EXPIRED'", to: "      throw failure({ code: 'INPUT_EXPIRED'" },
+  { node: ['test/cli.test.ts'], name: 'node: --device webgpu without an adapter goes ahead', file: 'packages/node/src/runtime.ts', from: "if (problem) throw new FslsdError('DEVICE_UNAVAILABLE', `The WebGPU", to: "if (!problem) throw new FslsdError('DEVICE_UNAVAILABLE', `The WebGPU" },
+  { name: "front end: 'auto' pastes with graphs on a GPU provider", file: `${CORE}/face/front-end.ts`, from: "paste: frontEnd === 'graphs' ? 'graphs' : 'typescript' };", to: "paste: onGraphs ? 'graphs' : 'typescript' };" },
   { web: true, name: 'web: terminate() on a passed worker goes unnoticed', file: `${WEB}/face-swapper.ts`, from: "worker.terminate = () => crash('it was terminated');", to: '' },
 ];
 
@@ -125,16 +128,18 @@ const full = args.includes('--full');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const pnpm = ensureInstall();
 
-function build(web = false, models = false, server = false) {
+function build(web = false, models = false, server = false, node = false) {
   if (server) return runPnpm(pnpm, ['--filter', '@fslsd/server', 'build'], { stdio: 'ignore' }) === 0;
+  if (node) return runPnpm(pnpm, ['--filter', '@fslsd/node', 'build'], { stdio: 'ignore' }) === 0;
   if (runPnpm(pnpm, ['--filter', '@fslsd/core', 'build'], { stdio: 'ignore' }) !== 0) return false;
   if (models) return runPnpm(pnpm, ['--filter', '@fslsd/models', 'build'], { stdio: 'ignore' }) === 0;
   if (!web) return true;
   return runPnpm(pnpm, ['--filter', '@fslsd/web', 'build'], { stdio: 'ignore' }) === 0 && runPnpm(pnpm, ['--filter', 'example-web', 'build'], { stdio: 'ignore' }) === 0;
 }
 
-function suitesFail(web = false, models = false, dataset = false, server = undefined) {
+function suitesFail(web = false, models = false, dataset = false, server = undefined, node = undefined) {
   if (server && !full) return runPnpm(pnpm, ['--filter', '@fslsd/server', 'exec', 'vitest', 'run', ...server], { stdio: 'ignore' }) !== 0;
+  if (node && !full) return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', ...node], { stdio: 'ignore' }) !== 0;
   if (dataset && !full) return runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/dataset.test.ts'], { stdio: 'ignore' }) !== 0;
   if (models && !full) {
     if (runPnpm(pnpm, ['--filter', '@fslsd/models', 'exec', 'vitest', 'run', 'test/pickle.test.ts'], { stdio: 'ignore' }) !== 0) return true;
@@ -148,8 +153,8 @@ function suitesFail(web = false, models = false, dataset = false, server = undef
   if (full) return spawnSync('npm', ['test'], { cwd: ROOT, env: childEnv({ FSLSD_SKIP_WEBGPU: '1', FSLSD_SKIP_FULL_SIZE: '1' }), stdio: 'ignore' }).status !== 0;
   const core = runPnpm(pnpm, ['--filter', '@fslsd/core', 'exec', 'vitest', 'run'], { stdio: 'ignore' });
   if (core !== 0) return true;
-  const node = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts', 'test/detection.test.ts'], { stdio: 'ignore' });
-  return node !== 0;
+  const nodeSuites = runPnpm(pnpm, ['--filter', '@fslsd/node', 'exec', 'vitest', 'run', 'test/parity.test.ts', 'test/front-end.test.ts', 'test/swapper.test.ts', 'test/cli.test.ts', 'test/tracking.test.ts', 'test/face-swapper.test.ts', 'test/megafs-parity.test.ts', 'test/detection.test.ts'], { stdio: 'ignore' });
+  return nodeSuites !== 0;
 }
 
 const rows = [];
@@ -178,7 +183,7 @@ for (const [index, mutant] of chosen.entries()) {
       outcome = python.status !== 0 ? 'killed' : 'SURVIVED';
     } else {
       // The dataset suite runs on the source: nothing to rebuild.
-      outcome = !(mutant.dataset || build(mutant.web, mutant.models, Boolean(mutant.server))) ? 'killed (build)' : suitesFail(mutant.web, mutant.models, mutant.dataset, mutant.server) ? 'killed' : 'SURVIVED';
+      outcome = !(mutant.dataset || build(mutant.web, mutant.models, Boolean(mutant.server), Boolean(mutant.node))) ? 'killed (build)' : suitesFail(mutant.web, mutant.models, mutant.dataset, mutant.server, mutant.node) ? 'killed' : 'SURVIVED';
     }
   } finally {
     writeFileSync(file, original);
@@ -187,7 +192,7 @@ for (const [index, mutant] of chosen.entries()) {
   if (outcome.startsWith('killed')) killed += 1;
   rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
 }
-if (!build(chosen.some((m) => m.web)) || (chosen.some((m) => m.models) && !build(false, true)) || (chosen.some((m) => m.server) && !build(false, false, true))) {
+if (!build(chosen.some((m) => m.web)) || (chosen.some((m) => m.models) && !build(false, true)) || (chosen.some((m) => m.server) && !build(false, false, true)) || (chosen.some((m) => m.node) && !build(false, false, false, true))) {
   log('error: the unmutated build failed after the run');
   process.exit(1);
 }
