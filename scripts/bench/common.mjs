@@ -39,3 +39,16 @@ export function writeBenchmarkSection(name, heading, body) {
   writeFileSync(`${file}.partial`, text);
   renameSync(`${file}.partial`, file);
 }
+
+/** The median wall time in milliseconds of `runs` awaited calls of `fn`, after one warm-up call. */
+export async function medianTime(fn, runs) {
+  await fn();
+  const times = [];
+  for (let i = 0; i < runs; i += 1) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}

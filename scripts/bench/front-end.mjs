@@ -15,6 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { medianTime } from './common.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -70,17 +71,7 @@ try {
   const ort = createRequire(path.join(root, 'packages/node/package.json'))('onnxruntime-node');
   const graphs = node.createFrontEndGraphs(ort, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const kernels = node.maskKernels();
-  const medianAsync = async (fn) => {
-    await fn();
-    const times = [];
-    for (let i = 0; i < runs; i += 1) {
-      const start = performance.now();
-      await fn();
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)];
-  };
+  const medianAsync = (fn) => medianTime(fn, runs);
   const onGraphs = {
     align: await medianAsync(() => graphs.align(frame, points, 1024)),
     mask: await medianAsync(() => graphs.masks(node.landmarkRegion(cropLandmarks68), 1024, kernels)),

@@ -18,6 +18,7 @@ import sharp from 'sharp';
 import ort from 'onnxruntime-node';
 import { alignFace, alignmentPointsFrom68, createFrontEndGraphs, landmarkFaceMasks, landmarkRegion, mapPoints, maskKernels, pasteBack } from '../../packages/core/dist/face.js';
 import { readImage } from '../../packages/node/dist/index.js';
+import { medianTime } from '../bench/common.mjs';
 
 const { values } = parseArgs({ options: { landmarks: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string', default: '15' }, python: { type: 'string', default: 'python3' } } });
 if (!values.landmarks || !values.out) {
@@ -33,17 +34,7 @@ const save = () => {
   writeFileSync(`${values.out}.partial`, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(`${values.out}.partial`, values.out);
 };
-const median = async (fn) => {
-  await fn();
-  const times = [];
-  for (let i = 0; i < runs; i += 1) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-};
+const median = (fn) => medianTime(fn, runs);
 const maxDifference = (a, b) => {
   let max = 0;
   for (let i = 0; i < a.length; i += 1) max = Math.max(max, Math.abs(a[i] - b[i]));
