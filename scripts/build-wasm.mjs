@@ -23,6 +23,7 @@ export const MODULES = [
   { source: 'assembly/mask-kernels.ts', target: 'src/face/mask-kernels-wasm.ts', name: 'MASK_KERNELS_WASM' },
   { source: 'assembly/warp-kernel.ts', target: 'src/face/warp-kernel-wasm.ts', name: 'WARP_KERNEL_WASM' },
   { source: 'assembly/tensor-kernels.ts', target: 'src/image/tensor-kernels-wasm.ts', name: 'TENSOR_KERNELS_WASM' },
+  { source: 'assembly/resize-kernels.ts', target: 'src/image/resize-kernels-wasm.ts', name: 'RESIZE_KERNELS_WASM' },
 ];
 
 /** The generated files, absolute (scripts/mutants.mjs restores them after a WebAssembly mutant). */

@@ -35,6 +35,8 @@ const MUTANTS = [
   { name: 'dilation anchored one pixel off', file: `${CORE}/face/face-mask.ts`, from: 'target + Math.max(row, start - after)', to: 'target + Math.max(row, start - before)' },
   { name: 'feathered alpha not zeroed outside the dilated mask', file: `${CORE}/face/face-mask.ts`, from: 'if (keep[p] !== 0) out[p] = counts[q]! * scale;', to: 'out[p] = counts[q]! * scale;' },
   // The WebAssembly kernels (core/assembly): a mutant recompiles its module (scripts/build-wasm.mjs).
+  { wasm: true, name: 'wasm resize: sums start at zero, not one half (truncates)', file: `${ASSEMBLY}/resize-kernels.ts`, from: 'const HALF: i32 = 1 << 21;', to: 'const HALF: i32 = 0;' },
+  { wasm: true, name: 'wasm resize: the column pass steps one byte short of a row', file: `${ASSEMBLY}/resize-kernels.ts`, from: 'for (let j = 0; j < taken; j++, p += <usize>stride) {', to: 'for (let j = 0; j < taken; j++, p += <usize>(stride - 1)) {' },
   { wasm: true, name: 'wasm warp: the lower row lerped with fy', file: `${ASSEMBLY}/warp-kernel.ts`, from: 'const lower = f32x4.add(bottomLeft, f32x4.mul(f32x4.sub(bottomRight, bottomLeft), fx));', to: 'const lower = f32x4.add(bottomLeft, f32x4.mul(f32x4.sub(bottomRight, bottomLeft), fy));' },
   { wasm: true, name: 'wasm warp: reflection repeats the edge pixel', file: `${ASSEMBLY}/warp-kernel.ts`, from: 'return i < size ? i : period - i;', to: 'return i < size ? i : period - i + 1;' },
   { wasm: true, name: 'wasm masks: the column box drops the wrong row', file: `${ASSEMBLY}/mask-kernels.ts`, from: 'const leaving = v128.load(input + (<usize>(p - behind) << 2));', to: 'const leaving = v128.load(input + (<usize>(p - behind + width) << 2));' },

@@ -9,6 +9,7 @@
  * Doubles reproduce its integer arithmetic exactly (every sum stays far below 2^53).
  */
 import { FslsdError } from '../errors.js';
+import { resizeKernelsWasm } from './resize-kernels.js';
 import type { RgbImage } from './tensor.js';
 
 /** Pillow's fixed-point precision for 8-bit images: 32 - 8 - 2 bits. */
@@ -68,6 +69,33 @@ function clip8(sum: number): number {
 }
 
 /**
+ * Both passes in the WebAssembly kernels (the same integers, the same bytes), or undefined where
+ * they cannot run. The weights become int32: they are whole numbers below 2^22.
+ */
+function resizeOnKernels(image: RgbImage, width: number, height: number, horizontal: Coefficients, vertical: Coefficients): RgbImage | undefined {
+  const kernels = resizeKernelsWasm();
+  if (!kernels) return undefined;
+  const { width: inWidth, channels, data } = image;
+  const firstRow = vertical.first[0]!;
+  const rows = vertical.first[height - 1]! + vertical.count[height - 1]! - firstRow;
+  const sourceBytes = rows * inWidth * channels;
+  const stride = width * 3;
+  const tables = (c: Coefficients) => [c.first.byteLength, c.count.byteLength, c.weights.length * 4];
+  const [source, middle, output, hFirst, hCount, hWeights, vFirst, vCount, vWeights] = kernels.reserve([sourceBytes + 4, rows * stride + 4, height * stride + 4, ...tables(horizontal), ...tables(vertical)]);
+  const memory = kernels.buffer();
+  new Uint8Array(memory, source!, sourceBytes).set(data.subarray(firstRow * inWidth * channels, firstRow * inWidth * channels + sourceBytes));
+  for (const [c, first, count, weights] of [[horizontal, hFirst, hCount, hWeights], [vertical, vFirst, vCount, vWeights]] as const) {
+    new Int32Array(memory, first!, c.first.length).set(c.first);
+    new Int32Array(memory, count!, c.count.length).set(c.count);
+    new Int32Array(memory, weights!, c.weights.length).set(c.weights);
+  }
+  // The source copy starts at firstRow: the row pass reads it from row 0.
+  kernels.exports.resizeRows(source!, channels, inWidth, 0, rows, middle!, width, hFirst!, hCount!, hWeights!, horizontal.taps);
+  kernels.exports.resizeColumns(middle!, stride, firstRow, output!, height, vFirst!, vCount!, vWeights!, vertical.taps);
+  return { width, height, channels: 3, data: new Uint8Array(memory, output!, height * stride).slice() };
+}
+
+/**
  * `image` resized to `width` x `height` exactly as Pillow's bilinear resize does it (RGB out;
  * an alpha channel in the input is dropped). A pass whose size does not change is skipped, as
  * Pillow skips it.
@@ -80,6 +108,10 @@ export function resizeLikePil(image: RgbImage, width: number, height: number): R
   }
   // Horizontal pass over the input rows the vertical pass will read, into 8-bit RGB.
   const vertical = height !== inHeight ? coefficients(inHeight, height) : undefined;
+  if (vertical && width !== inWidth) {
+    const fast = resizeOnKernels(image, width, height, coefficients(inWidth, width), vertical);
+    if (fast) return fast;
+  }
   const firstRow = vertical ? vertical.first[0]! : 0;
   const lastRow = vertical ? vertical.first[height - 1]! + vertical.count[height - 1]! : inHeight;
   const rows = lastRow - firstRow;
