@@ -100,7 +100,7 @@ async function probeWebGpu(): Promise<string | undefined> {
 let cudaProbe: Promise<string | undefined> | undefined;
 let webGpuProbe: Promise<string | undefined> | undefined;
 
-/** The last line of onnxruntime's message that says what went wrong (its first names a source file). */
+/** The line of onnxruntime's message that says what went wrong, without the source file and check that precede it. */
 function reasonOf(problem: string): string {
   const lines = problem.split('\n').map((line) => line.trim()).filter(Boolean);
   const said = lines.find((line) => /Failed to get a WebGPU adapter|not available|Failed to load/i.test(line));
@@ -109,7 +109,7 @@ function reasonOf(problem: string): string {
 
 /**
  * Resolves a device name to execution providers.
- * @throws FslsdError `DEVICE_UNAVAILABLE` for `cuda` when CUDA cannot be used; `INVALID_ARGUMENT` for an unknown name.
+ * @throws FslsdError `DEVICE_UNAVAILABLE` for `cuda` or `webgpu` when that provider cannot be used (with the reason and the fix); `INVALID_ARGUMENT` for an unknown name.
  */
 export async function chooseDevice(device: Device | string = 'auto', log: (message: string) => void = () => {}): Promise<DeviceChoice> {
   if (!DEVICES.includes(device as Device)) {
