@@ -26,19 +26,20 @@ const SHIFT: i32 = 22;
 }
 
 /**
- * The horizontal pass: `rows` rows of `source` (`channels` bytes per pixel, `inWidth` wide,
- * starting at row `firstRow`) into `outWidth` RGB pixels per row at `middle`. Output pixel x
+ * The horizontal pass: `rows` rows of `source` (`channels` bytes per pixel, `inWidth` wide; the
+ * caller passes just the rows the vertical pass reads) into `outWidth` RGB pixels per row at
+ * `middle`. Output pixel x
  * reads `count[x]` pixels from `first[x]` with the `taps`-strided int32 `weights`. Each pixel is
  * read and written as four bytes: the caller leaves one readable byte after `source` and one
  * writable byte after `middle` (the fourth byte written is the next pixel's, overwritten by it).
  */
 export function resizeRows(
-  source: usize, channels: i32, inWidth: i32, firstRow: i32, rows: i32,
+  source: usize, channels: i32, inWidth: i32, rows: i32,
   middle: usize, outWidth: i32, first: usize, count: usize, weights: usize, taps: i32,
 ): void {
   let o = middle;
   for (let y = 0; y < rows; y++) {
-    const row = source + <usize>((y + firstRow) * inWidth * channels);
+    const row = source + <usize>(y * inWidth * channels);
     for (let x = 0; x < outWidth; x++) {
       let sum = i32x4.splat(HALF);
       const n = load<i32>(first + (<usize>x << 2));

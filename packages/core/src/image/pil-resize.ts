@@ -89,8 +89,7 @@ function resizeOnKernels(image: RgbImage, width: number, height: number, horizon
     new Int32Array(memory, count!, c.count.length).set(c.count);
     new Int32Array(memory, weights!, c.weights.length).set(c.weights);
   }
-  // The source copy starts at firstRow: the row pass reads it from row 0.
-  kernels.exports.resizeRows(source!, channels, inWidth, 0, rows, middle!, width, hFirst!, hCount!, hWeights!, horizontal.taps);
+  kernels.exports.resizeRows(source!, channels, inWidth, rows, middle!, width, hFirst!, hCount!, hWeights!, horizontal.taps);
   kernels.exports.resizeColumns(middle!, stride, firstRow, output!, height, vFirst!, vCount!, vWeights!, vertical.taps);
   return { width, height, channels: 3, data: new Uint8Array(memory, output!, height * stride).slice() };
 }
@@ -108,16 +107,17 @@ export function resizeLikePil(image: RgbImage, width: number, height: number): R
   }
   // Horizontal pass over the input rows the vertical pass will read, into 8-bit RGB.
   const vertical = height !== inHeight ? coefficients(inHeight, height) : undefined;
-  if (vertical && width !== inWidth) {
-    const fast = resizeOnKernels(image, width, height, coefficients(inWidth, width), vertical);
+  const horizontal = width !== inWidth ? coefficients(inWidth, width) : undefined;
+  if (vertical && horizontal) {
+    const fast = resizeOnKernels(image, width, height, horizontal, vertical);
     if (fast) return fast;
   }
   const firstRow = vertical ? vertical.first[0]! : 0;
   const lastRow = vertical ? vertical.first[height - 1]! + vertical.count[height - 1]! : inHeight;
   const rows = lastRow - firstRow;
   let middle: Uint8Array;
-  if (width !== inWidth) {
-    const { first, count, weights, taps } = coefficients(inWidth, width);
+  if (horizontal) {
+    const { first, count, weights, taps } = horizontal;
     middle = new Uint8Array(rows * width * 3);
     for (let y = 0; y < rows; y += 1) {
       const row = (y + firstRow) * inWidth;

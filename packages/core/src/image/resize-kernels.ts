@@ -9,7 +9,7 @@ import { RESIZE_KERNELS_WASM } from './resize-kernels-wasm.js';
 
 /** The module's exports (see `assembly/resize-kernels.ts`); pointers are byte offsets in `memory`. */
 export interface ResizeKernelExports extends KernelExports {
-  resizeRows(source: number, channels: number, inWidth: number, firstRow: number, rows: number, middle: number, outWidth: number, first: number, count: number, weights: number, taps: number): void;
+  resizeRows(source: number, channels: number, inWidth: number, rows: number, middle: number, outWidth: number, first: number, count: number, weights: number, taps: number): void;
   resizeColumns(middle: number, stride: number, firstRow: number, output: number, outHeight: number, first: number, count: number, weights: number, taps: number): void;
 }
 
