@@ -52,3 +52,24 @@ export async function medianTime(fn, runs) {
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
+
+/** Largest and mean absolute difference between two equally long arrays of numbers. */
+export function differences(a, b) {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const d = Math.abs(a[i] - b[i]);
+    if (d > max) max = d;
+    sum += d;
+  }
+  return { max, mean: sum / a.length };
+}
+
+/**
+ * The front-end benchmark's frame as PNG bytes: `photo` (the astronaut) enlarged to 768², on a
+ * 1920x1080 grey-blue background. `sharp` is passed in: the root has no node_modules of its own.
+ */
+export function frontEndFrame(sharp, photo) {
+  return sharp(photo).resize(768, 768).png().toBuffer().then((face) =>
+    sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toBuffer());
+}

@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { medianTime } from './common.mjs';
+import { frontEndFrame, medianTime } from './common.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -37,8 +37,7 @@ try {
   // The frame: the astronaut photo, enlarged 1.5x, on a 1920x1080 background.
   const framePath = path.join(work, 'frame.png');
   const photo = path.join(root, 'packages/models/assets/photos/astronaut.png');
-  const face = await sharp(photo).resize(768, 768).png().toBuffer();
-  await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toFile(framePath);
+  writeFileSync(framePath, await frontEndFrame(sharp, photo));
   const frame = await readImage(framePath);
   const analyzer = await createFaceAnalyzer({ device: 'cpu' });
   const [found] = await analyzer.detect(frame);

@@ -21,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exporterStamp, median, python, pythonDir, root, samples } from './common.mjs';
+import { differences, exporterStamp, median, python, pythonDir, root, samples } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -316,14 +316,8 @@ async function measureFloat16(directory, inputs, float32Image) {
     image = result.image.data;
   }
   await swapper.dispose();
-  let max = 0;
-  let sum = 0;
-  for (let i = 0; i < image.length; i += 1) {
-    const d = Math.abs(image[i] - float32Image[i]);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return { fullSwapMs: median(times), parity: { maxAbs: max, meanAbs: sum / image.length } };
+  const { max, mean } = differences(image, float32Image);
+  return { fullSwapMs: median(times), parity: { maxAbs: max, meanAbs: mean } };
 }
 
 // ---- 5. PyTorch in its fast configuration: OpenBLAS through LD_LIBRARY_PATH, same threads. ----

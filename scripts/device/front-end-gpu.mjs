@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import ort from 'onnxruntime-node';
 import { alignFace, alignmentPointsFrom68, createFrontEndGraphs, landmarkFaceMasks, landmarkRegion, mapPoints, maskKernels, pasteBack } from '../../packages/core/dist/face.js';
 import { readImage } from '../../packages/node/dist/index.js';
-import { medianTime } from '../bench/common.mjs';
+import { differences, frontEndFrame, medianTime } from '../bench/common.mjs';
 
 const { values } = parseArgs({ options: { landmarks: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string', default: '15' }, python: { type: 'string', default: 'python3' } } });
 if (!values.landmarks || !values.out) {
@@ -35,16 +35,11 @@ const save = () => {
   renameSync(`${values.out}.partial`, values.out);
 };
 const median = (fn) => medianTime(fn, runs);
-const maxDifference = (a, b) => {
-  let max = 0;
-  for (let i = 0; i < a.length; i += 1) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-};
+const maxDifference = (a, b) => differences(a, b).max;
 
 try {
   const framePath = path.join(work, 'frame.png');
-  const face = await sharp(path.join(root, 'packages/models/assets/photos/astronaut.png')).resize(768, 768).png().toBuffer();
-  await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toFile(framePath);
+  writeFileSync(framePath, await frontEndFrame(sharp, path.join(root, 'packages/models/assets/photos/astronaut.png')));
   const frame = await readImage(framePath);
   const points = alignmentPointsFrom68(landmarks68);
   const aligned = alignFace(frame, points);

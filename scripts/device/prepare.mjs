@@ -68,8 +68,8 @@ for (const entry of ['swap-gpu.mjs', 'front-end-gpu.mjs']) {
   const sharp = fromNode('sharp');
   const { readImage } = await import(path.join(root, 'packages/node/dist/index.js'));
   const { createFaceAnalyzer } = await import(path.join(root, 'packages/node/dist/pipeline.js'));
-  const face = await sharp(path.join(root, 'packages/models/assets/photos/astronaut.png')).resize(768, 768).png().toBuffer();
-  const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 70, g: 80, b: 90 } } }).composite([{ input: face, left: 600, top: 150 }]).png().toBuffer();
+  const { frontEndFrame } = await import('../bench/common.mjs');
+  const frame = await frontEndFrame(sharp, path.join(root, 'packages/models/assets/photos/astronaut.png'));
   const analyzer = await createFaceAnalyzer({ device: 'cpu' });
   const [found] = await analyzer.detect(await readImage(frame));
   await analyzer.dispose();

@@ -17,6 +17,7 @@ import { importCheckpoints } from '../../packages/models/dist/node.js';
 import { readImage } from '../../packages/node/dist/index.js';
 import { chooseDevice, createSwapper, readMask } from '../../packages/node/dist/pipeline.js';
 import ort from 'onnxruntime-node';
+import { differences, median } from '../bench/common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +39,6 @@ const threads = Number(values.threads);
 // The bundle lives in packages/models/.device/: the repository is three folders up.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const now = () => performance.now();
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const report = { date: new Date().toISOString(), node: process.version, onnxruntime: ort.env.versions?.node ?? 'unknown', cpu: cpus()[0]?.model, threads, runs, configs: [] };
 const save = () => {
@@ -101,16 +97,10 @@ for (const config of values.configs.split(',')) {
     entry.fullSwapRunsMs = full;
     const image = result.image.data;
     if (!reference) reference = { config, image: Float32Array.from(image) };
-    let max = 0;
-    let sum = 0;
-    for (let i = 0; i < image.length; i += 1) {
-      const d = Math.abs(image[i] - reference.image[i]);
-      if (d > max) max = d;
-      sum += d;
-    }
+    const { max, mean } = differences(image, reference.image);
     entry.against = reference.config;
     entry.maxAbs = max;
-    entry.meanAbs = sum / image.length;
+    entry.meanAbs = mean;
     await swapper.dispose();
     console.log(`${config}: load ${entry.loadMs.toFixed(0)} ms, first ${entry.firstSwapMs.toFixed(0)} ms, full ${entry.fullSwapMs.toFixed(0)} ms, per target ${entry.perTargetMs.toFixed(0)} ms, y_f vs ${reference.config} max ${max.toExponential(2)} mean ${entry.meanAbs.toExponential(2)}`);
   } catch (error) {
