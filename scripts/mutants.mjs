@@ -191,6 +191,8 @@ for (const [index, mutant] of chosen.entries()) {
     writeFileSync(file, original);
     for (const [target, text] of generated) writeFileSync(target, text);
   }
+  // Said as it goes: a run cut short still tells what it found.
+  log(`  ${outcome}`);
   if (outcome.startsWith('killed')) killed += 1;
   rows.push(`| ${mutant.name} | \`${mutant.file.replace('packages/', '')}\` | ${outcome} |`);
 }
