@@ -1,7 +1,7 @@
 /**
  * The WebAssembly warp kernel against the TypeScript loop it stands in for (the same bytes, on
  * every kind of map), and both against the plain float64 bilinear formula they were written from
- * (within one grey level: their lerps are float32).
+ * (within one grey level: they sample in fixed point, positions in 1/2048 pixel).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Affine } from '../src/face/affine.js';
@@ -93,8 +93,10 @@ describe('WebAssembly warp kernel', () => {
         if (d) off += 1;
       }
       expect(worst).toBeLessThanOrEqual(1);
-      // float32 lerps flip a rounding only where a value sits within ~1e-5 of a half.
-      expect(off / exact.length).toBeLessThan(1e-4); // measured: at most 5e-6
+      // Fixed point moves a value by at most (step between neighbours) / 2048 plus 2^-22, which
+      // flips a rounding only where it sat that close to a half: these pictures have steps of up
+      // to 210 grey levels between neighbours, far steeper than photos (0.19 % against the float32 graph on a photo: front-end-graphs.test.ts).
+      expect(off / exact.length).toBeLessThan(0.012); // measured: 1.0 %, 0.55 %, 0.33 %, 0.10 %
       console.log(`warp (${name}): ${off} of ${exact.length} values off the float64 formula by 1`);
     });
   }

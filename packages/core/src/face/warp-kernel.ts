@@ -1,8 +1,8 @@
 /**
  * The WebAssembly warp kernel (source: `assembly/warp-kernel.ts`): warpAffine with one sample per
- * pixel, four pixels per step, the three channels of a pixel in one float32 vector. On this
- * project's 2-core test machine it takes about half the time of the TypeScript loop, and gives
- * the same bytes (the TypeScript rounds each float32 step with Math.fround).
+ * pixel in OpenCV-style fixed point (positions in 1/2048 pixel, 11-bit weights, 32-bit sums),
+ * four pixels per step. It gives the same bytes as the TypeScript loop, which does the same
+ * integer arithmetic.
  */
 import { WARP_KERNEL_WASM } from './warp-kernel-wasm.js';
 import { type KernelExports, type KernelModule, kernelModule } from '../wasm-kernels.js';
@@ -12,7 +12,7 @@ export interface WarpKernelExports extends KernelExports {
   warpBilinear(
     src: number, firstRow: number, sourceWidth: number, sourceHeight: number, channels: number,
     dst: number, width: number, height: number,
-    a: number, b: number, c: number, d: number, e: number, f: number,
+    a: number, b: number, c: number, d: number, e: number, f: number, table: number,
   ): void;
 }
 

@@ -47,18 +47,30 @@ function reflected(table: Int32Array, slot: number, index: number, size: number)
   return slot >= 0 && slot < table.length ? table[slot]! : reflectIndex(index, size);
 }
 
-const fround = Math.fround;
+/** Fraction bits of a fixed-point source position and of each weight (1/2048 pixel). */
+const BITS = 11;
+const ONE = 1 << BITS;
+/** Half of the final scale (two weights of 2^11), added before the shift to round. */
+const HALF = 1 << (2 * BITS - 1);
+/**
+ * The furthest a map may reach (pixels) for fixed-point positions: 2^19 pixels in 1/2048 pixel
+ * fit 32 bits. A map reaching further (absurd, or not finite) gets the TypeScript loop, which
+ * computes the same positions in float64.
+ */
+const FIXED_REACH = 2 ** 19;
+
+/** `value` rounded half up, as the kernel's roundHalfUp. */
+const roundHalfUp = (value: number): number => Math.floor(value + 0.5);
 
 /**
- * Bilinear value of four neighbours (top left, top right, bottom left, bottom right) at float32
- * fractions (fx, fy), rounded to a byte: two lerps along the rows, one between them, each step in
- * float32 (one f64 operation on float32 values rounds to the same float32 as the float32
- * operation would).
+ * Bilinear value of four neighbours (top left, top right, bottom left, bottom right) at 11-bit
+ * fractions (fx, fy) in 1/2048, rounded to a byte in integers as the kernel computes it: each
+ * row weighted to 2^11, the two rows to 2^22, half added, shifted down.
  */
 function lerp2(topLeft: number, topRight: number, bottomLeft: number, bottomRight: number, fx: number, fy: number): number {
-  const top = fround(topLeft + fround((topRight - topLeft) * fx));
-  const bottom = fround(bottomLeft + fround((bottomRight - bottomLeft) * fx));
-  return fround(fround(top + fround(fround(bottom - top) * fy)) + 0.5) | 0;
+  const top = topLeft * (ONE - fx) + topRight * fx;
+  const bottom = bottomLeft * (ONE - fx) + bottomRight * fx;
+  return (top * (ONE - fy) + bottom * fy + HALF) >> (2 * BITS);
 }
 
 /**
@@ -73,7 +85,7 @@ function warpOnKernel(image: RgbImage, map: Affine, width: number, height: numbe
   const { a, b, c, d, e, f } = map;
   const reach = sourceReach(map, width, height);
   const far = Math.max(Math.abs(reach.xMin), Math.abs(reach.xMax), Math.abs(reach.yMin), Math.abs(reach.yMax));
-  if (!(far < 2 ** 30)) return undefined;
+  if (!(far < FIXED_REACH)) return undefined;
   const { width: sw, height: sh, channels, data } = image;
   const stride = sw * channels;
   const rowsInside = reach.yMin >= 0 && reach.yMax < sh - 1;
@@ -81,11 +93,11 @@ function warpOnKernel(image: RgbImage, map: Affine, width: number, height: numbe
   const lastRow = rowsInside ? Math.min(sh - 1, Math.floor(reach.yMax) + 2) : sh - 1;
   const sourceBytes = (lastRow - firstRow + 1) * stride;
   const resultBytes = width * height * 3;
-  // Sixteen spare bytes after each: the kernel reads eight bytes at a time and writes four.
-  const [source, result] = kernel.reserve([sourceBytes + 16, resultBytes + 16]);
+  // Sixteen spare bytes after each: the kernel reads eight bytes at a time and writes sixteen.
+  const [source, result, table] = kernel.reserve([sourceBytes + 16, resultBytes + 16, 8 * width + 16]);
   const memory = kernel.buffer();
   new Uint8Array(memory, source!, sourceBytes).set(data.subarray(firstRow * stride, firstRow * stride + sourceBytes));
-  kernel.exports.warpBilinear(source!, firstRow, sw, sh, channels, result!, width, height, a, b, c, d, e, f);
+  kernel.exports.warpBilinear(source!, firstRow, sw, sh, channels, result!, width, height, a, b, c, d, e, f, table!);
   return { width, height, channels: 3, data: new Uint8Array(memory, result!, resultBytes).slice() };
 }
 
@@ -143,24 +155,32 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
     bl += data[p00 + 2]! * w00 + data[p01 + 2]! * w01 + data[p10 + 2]! * w10 + data[p11 + 2]! * w11;
   };
   const stride = sw * channels;
+  // One sample per pixel (the common case: the face is smaller than the crop): positions in
+  // 1/2048 pixel, a column term plus a row term each rounded once, and integer weights, as the
+  // WebAssembly kernel computes them; only pixels near or past an edge use the float64 sample.
+  const columnsX = new Float64Array(samples === 1 ? width : 0);
+  const columnsY = new Float64Array(columnsX.length);
+  for (let u = 0; u < columnsX.length; u += 1) {
+    columnsX[u] = roundHalfUp(a * u * ONE);
+    columnsY[u] = roundHalfUp(d * u * ONE);
+  }
+  const limitX = (sw - 1) * ONE;
+  const limitY = (sh - 1) * ONE;
   for (let v = 0; v < height; v += 1) {
     // Same association as the per-pixel formula a*u + b*v + c, so results do not change by a bit.
     const bv = b * v;
     const ev = e * v;
+    const rowX = roundHalfUp((bv + c) * ONE);
+    const rowY = roundHalfUp((ev + f) * ONE);
     for (let u = 0; u < width; u += 1) {
       const o = (v * width + u) * 3;
       if (samples === 1) {
-        // The common case (the face is smaller than the crop), written out for speed: inside the
-        // picture `| 0` is the floor, and the three channels are unrolled. The lerps are float32,
-        // each step rounded by Math.fround, as the WebAssembly kernel computes them.
-        const sx = a * u + bv + c;
-        const sy = d * u + ev + f;
-        if (sx >= 0 && sy >= 0 && sx < sw - 1 && sy < sh - 1) {
-          const x0 = sx | 0;
-          const y0 = sy | 0;
-          const fx = fround(sx - x0);
-          const fy = fround(sy - y0);
-          const p00 = y0 * stride + x0 * channels;
+        const x = rowX + columnsX[u]!;
+        const y = rowY + columnsY[u]!;
+        if (x >= 0 && y >= 0 && x < limitX && y < limitY) {
+          const fx = x & (ONE - 1);
+          const fy = y & (ONE - 1);
+          const p00 = (y >> BITS) * stride + (x >> BITS) * channels;
           const p10 = p00 + stride;
           out[o] = lerp2(data[p00]!, data[p00 + channels]!, data[p10]!, data[p10 + channels]!, fx, fy);
           out[o + 1] = lerp2(data[p00 + 1]!, data[p00 + channels + 1]!, data[p10 + 1]!, data[p10 + channels + 1]!, fx, fy);
