@@ -18,9 +18,9 @@ import { parseArgs } from 'node:util';
 import { frontEndFrame, medianTime } from './common.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log('Usage: node scripts/bench/front-end.mjs [--runs N] [--out FILE]\n\nTimes align + mask + paste-back on a 1920x1080 frame, fslsd vs OpenCV, medians of N runs (default 9).');
+  console.log('Usage: node scripts/bench/front-end.mjs [--runs N] [--out FILE]\n\nTimes align + mask + paste-back on a 1920x1080 frame, fslsd vs OpenCV, medians of N runs (default 21).');
   process.exit(0);
 }
 const runs = Number(values.runs);

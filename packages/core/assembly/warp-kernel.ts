@@ -36,12 +36,13 @@ const HALF: i32 = 1 << (2 * BITS - 1);
 /**
  * One pixel's three fixed-point sums (scale 2^22, lanes 0..2) from the pixel pair at `p` and the
  * pair one row below: horizontal weights `across` (2048 - fx, fx as two 16-bit halves in every
- * 32-bit lane), vertical weights `top` (2048 - fy) and `bottom` (fy) in every lane.
+ * 32-bit lane), the vertical fraction `fy` in every lane. upper (2048 - fy) + lower fy, written as
+ * upper 2048 + (lower - upper) fy: the same integers with one multiplication fewer.
  */
-@inline function sums(p: usize, stride: i32, pairs: v128, across: v128, top: v128, bottom: v128): v128 {
+@inline function sums(p: usize, stride: i32, pairs: v128, across: v128, fy: v128): v128 {
   const upper = i32x4.dot_i16x8_s(v128.swizzle(v128.load64_zero(p), pairs), across);
   const lower = i32x4.dot_i16x8_s(v128.swizzle(v128.load64_zero(p + <usize>stride), pairs), across);
-  return i32x4.add(i32x4.mul(upper, top), i32x4.mul(lower, bottom));
+  return i32x4.add(i32x4.shl(upper, BITS), i32x4.mul(i32x4.sub(lower, upper), fy));
 }
 
 /** Lane `k` of `v` in all four lanes. */
@@ -152,19 +153,18 @@ export function warpBilinear(
       const fx = v128.and(x, fraction);
       const fy = v128.and(y, fraction);
       const across = v128.or(i32x4.sub(one, fx), i32x4.shl(fx, 16));
-      const top = i32x4.sub(one, fy);
       const offsets = i32x4.add(i32x4.mul(i32x4.shr_s(y, BITS), rowStride), i32x4.mul(i32x4.shr_s(x, BITS), pixelBytes));
       if (i32x4.all_true(inside)) {
-        const s0 = sums(origin + <usize>i32x4.extract_lane(offsets, 0), stride, pairs, broadcast(across, 0), broadcast(top, 0), broadcast(fy, 0));
-        const s1 = sums(origin + <usize>i32x4.extract_lane(offsets, 1), stride, pairs, broadcast(across, 1), broadcast(top, 1), broadcast(fy, 1));
-        const s2 = sums(origin + <usize>i32x4.extract_lane(offsets, 2), stride, pairs, broadcast(across, 2), broadcast(top, 2), broadcast(fy, 2));
-        const s3 = sums(origin + <usize>i32x4.extract_lane(offsets, 3), stride, pairs, broadcast(across, 3), broadcast(top, 3), broadcast(fy, 3));
+        const s0 = sums(origin + <usize>i32x4.extract_lane(offsets, 0), stride, pairs, broadcast(across, 0), broadcast(fy, 0));
+        const s1 = sums(origin + <usize>i32x4.extract_lane(offsets, 1), stride, pairs, broadcast(across, 1), broadcast(fy, 1));
+        const s2 = sums(origin + <usize>i32x4.extract_lane(offsets, 2), stride, pairs, broadcast(across, 2), broadcast(fy, 2));
+        const s3 = sums(origin + <usize>i32x4.extract_lane(offsets, 3), stride, pairs, broadcast(across, 3), broadcast(fy, 3));
         store4(s0, s1, s2, s3, o);
       } else {
         for (let k = 0; k < 4; k++) {
           const at = o + <usize>(3 * k);
           if (lane(inside, k) != 0) {
-            store1(sums(origin + <usize>lane(offsets, k), stride, pairs, broadcast(across, k), broadcast(top, k), broadcast(fy, k)), at);
+            store1(sums(origin + <usize>lane(offsets, k), stride, pairs, broadcast(across, k), broadcast(fy, k)), at);
           } else {
             const w = <f64>(u + k);
             atEdge(origin, sourceWidth, sourceHeight, channels, a * w + bv + c, d * w + ev + f, at);
@@ -180,7 +180,7 @@ export function warpBilinear(
         const fx = x & FRACTION;
         const fy = y & FRACTION;
         const offset = (y >> BITS) * stride + (x >> BITS) * channels;
-        store1(sums(origin + <usize>offset, stride, pairs, i32x4.splat((ONE - fx) | (fx << 16)), i32x4.splat(ONE - fy), i32x4.splat(fy)), o);
+        store1(sums(origin + <usize>offset, stride, pairs, i32x4.splat((ONE - fx) | (fx << 16)), i32x4.splat(fy)), o);
       } else {
         const w = <f64>u;
         atEdge(origin, sourceWidth, sourceHeight, channels, a * w + bv + c, d * w + ev + f, o);
