@@ -2,20 +2,21 @@
 /**
  * Front-end benchmark: align + mask + paste-back of one face in a 1920x1080 frame, fslsd
  * (TypeScript and its WebAssembly mask kernels, one thread) beside the same operations in OpenCV
- * (Debian python3-opencv) measured in the same run. Paste-back is timed twice: into a new copy of
+ * (Debian python3-opencv) measured in the same run, the two taking turns round by round. Paste-back is timed twice: into a new copy of
  * the frame, and into the frame itself (what video does with decoded frames; OpenCV likewise).
  * The total adds align, mask and the in-place paste. Prints a table of medians and ratios;
  * writes benchmarks/front-end.json.
  *
  *   node scripts/bench/front-end.mjs [--runs N] [--out FILE]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { frontEndFrame, medianTime } from './common.mjs';
+import { frontEndFrame, median, medianTime } from './common.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -44,27 +45,22 @@ try {
   await analyzer.dispose();
   if (!found) throw new Error('no face in the benchmark frame');
 
-  const median = (fn) => {
-    const times = [];
-    for (let i = 0; i < runs; i += 1) {
-      const start = performance.now();
-      fn();
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)];
-  };
   const points = alignmentPointsFrom68(found.landmarks68);
   const aligned = alignFace(frame, points);
   const cropLandmarks68 = mapPoints(found.landmarks68, aligned.toCrop);
   const masks = landmarkFaceMasks(cropLandmarks68);
   const scratchFrame = { ...frame, data: Uint8Array.from(frame.data) }; // pasted into again and again
-  const fslsd = {
-    align: median(() => alignFace(frame, points)),
-    mask: median(() => landmarkFaceMasks(cropLandmarks68)),
-    pasteBack: median(() => pasteBack({ photo: frame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto })),
-    pasteBackInPlace: median(() => pasteBack({ photo: scratchFrame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto, inPlace: true })),
+  const time = (fn) => {
+    const start = performance.now();
+    fn();
+    return performance.now() - start;
   };
+  const fslsdRound = () => ({
+    align: time(() => alignFace(frame, points)),
+    mask: time(() => landmarkFaceMasks(cropLandmarks68)),
+    pasteBack: time(() => pasteBack({ photo: frame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto })),
+    pasteBackInPlace: time(() => pasteBack({ photo: scratchFrame, face: aligned.crop, alpha: masks.paste, toPhoto: aligned.toPhoto, inPlace: true })),
+  });
   // The same operations as ONNX graphs on onnxruntime-node's CPU provider, one thread (what the
   // front end runs on a GPU provider; on the CPU it uses the TypeScript above).
   const ort = createRequire(path.join(root, 'packages/node/package.json'))('onnxruntime-node');
@@ -84,15 +80,35 @@ try {
   const browCentre = [brows.reduce((s, p) => s + p[0], 0) / 10, brows.reduce((s, p) => s + p[1], 0) / 10];
   const chin = cropLandmarks68[8];
   const job = {
-    frame: framePath, size: 1024, toPhoto: aligned.toPhoto, cropLandmarks68, runs,
+    frame: framePath, size: 1024, toPhoto: aligned.toPhoto, cropLandmarks68,
     dilation: 50, radius: 6, narrow: 24, lift: [(browCentre[0] - chin[0]) * 0.2, (browCentre[1] - chin[1]) * 0.2],
   };
-  const opencv = {};
-  for (const threads of [1, cpus().length]) {
-    const result = spawnSync('/usr/bin/python3', [path.join(root, 'scripts/bench/front_end_opencv.py')], { input: JSON.stringify({ ...job, threads }), encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`OpenCV baseline failed (apt-get install python3-opencv?): ${result.stderr}`);
-    opencv[threads] = JSON.parse(result.stdout);
+  // fslsd and OpenCV (one thread, then all) take turns, one round each of every operation, so
+  // that each ratio compares times taken moments apart; each column is the median of its rounds.
+  const python = spawn('/usr/bin/python3', [path.join(root, 'scripts/bench/front_end_opencv.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  python.stderr.on('data', (chunk) => (stderr += chunk));
+  const replies = createInterface({ input: python.stdout })[Symbol.asyncIterator]();
+  const ask = async (threads) => {
+    python.stdin.write(`${threads}\n`);
+    const { value, done } = await replies.next();
+    if (done) throw new Error(`OpenCV baseline failed (apt-get install python3-opencv?): ${stderr}`);
+    return JSON.parse(value);
+  };
+  python.stdin.write(`${JSON.stringify(job)}\n`);
+  const OPERATIONS = ['align', 'mask', 'pasteBack', 'pasteBackInPlace'];
+  const rounds = { fslsd: [], 1: [], [cpus().length]: [] };
+  fslsdRound(); // warm-up, both sides
+  await ask(1);
+  for (let round = 0; round < runs; round += 1) {
+    rounds.fslsd.push(fslsdRound());
+    rounds[1].push(await ask(1));
+    rounds[cpus().length].push(await ask(cpus().length));
   }
+  python.stdin.end();
+  const medians = (list) => Object.fromEntries(OPERATIONS.map((op) => [op, median(list.map((r) => r[op]))]));
+  const fslsd = medians(rounds.fslsd);
+  const opencv = { 1: { ...medians(rounds[1]), opencv: rounds[1][0].opencv }, [cpus().length]: medians(rounds[cpus().length]) };
   const total = (r) => r.align + r.mask + r.pasteBackInPlace;
   const rows = ['align', 'mask', 'pasteBack', 'pasteBackInPlace'].map((op) => ({ op, fslsd: fslsd[op], graphsCpu: onGraphs[op], opencv1: opencv[1][op], opencvN: opencv[cpus().length][op] }));
   rows.push({ op: 'total', fslsd: total(fslsd), graphsCpu: total(onGraphs), opencv1: total(opencv[1]), opencvN: total(opencv[cpus().length]) });

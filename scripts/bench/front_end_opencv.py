@@ -1,11 +1,13 @@
 """OpenCV baseline for the front-end benchmark (scripts/bench/front-end.mjs).
 
-Reads a JSON job on stdin (frame path, crop->photo affine, 68 crop landmarks, parameters), runs
-the same three operations as fslsd with OpenCV (align, mask, paste-back) and prints the median
-milliseconds of each as JSON. Run with Debian's /usr/bin/python3 and python3-opencv.
+Reads a JSON job as the first line on stdin (frame path, crop->photo affine, 68 crop landmarks,
+parameters), then one line per round naming the thread count: each such line runs the same three
+operations as fslsd with OpenCV once (align, mask, paste-back into a copy and in place) and
+prints their milliseconds as one JSON line. The caller alternates rounds with its own, so both
+sides see the machine in the same state (this VM's speed drifts by tens of percent within
+seconds). Run with Debian's /usr/bin/python3 and python3-opencv.
 """
 import json
-import statistics
 import sys
 import time
 
@@ -13,19 +15,14 @@ import cv2
 import numpy as np
 
 
-def median_ms(fn, runs):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def ms(fn):
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
 
 
 def main():
-    job = json.load(sys.stdin)
-    threads = job["threads"]
-    cv2.setNumThreads(threads)
+    job = json.loads(sys.stdin.readline())
     frame = cv2.imread(job["frame"], cv2.IMREAD_COLOR)
     size = job["size"]
     a, b, c, d, e, f = (job["toPhoto"][k] for k in "abcdef")
@@ -73,17 +70,19 @@ def main():
         out[y0:y1 + 1, x0:x1 + 1] = np.clip(part * (1 - weight) + face.astype(np.float32) * weight + 0.5, 0, 255).astype(np.uint8)
         return out
 
-    runs = job["runs"]
     work = frame.copy()
-    result = {
-        "opencv": cv2.__version__,
-        "threads": threads,
-        "align": median_ms(align, runs),
-        "mask": median_ms(mask, runs),
-        "pasteBack": median_ms(paste_back, runs),
-        "pasteBackInPlace": median_ms(lambda: paste_back(work), runs),
-    }
-    json.dump(result, sys.stdout)
+    for line in sys.stdin:
+        threads = int(line)
+        cv2.setNumThreads(threads)
+        result = {
+            "opencv": cv2.__version__,
+            "threads": threads,
+            "align": ms(align),
+            "mask": ms(mask),
+            "pasteBack": ms(paste_back),
+            "pasteBackInPlace": ms(lambda: paste_back(work)),
+        }
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
