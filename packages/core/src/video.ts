@@ -5,5 +5,5 @@
 export { OneEuroFilter, MovingAverage, temporalFilters, checkStrength } from './video/temporal.js';
 export type { TemporalFilters } from './video/temporal.js';
 export { secondDifferenceJitter, quadJitter } from './video/jitter.js';
-export { FaceTracker, swapVideoFrames } from './video/video-swap.js';
+export { FaceTracker, SEARCH_INPUT, SEARCH_SIDE, swapVideoFrames } from './video/video-swap.js';
 export type { FaceTrackOptions, FramePasteOptions, VideoFrameResult, VideoSwapOptions } from './video/video-swap.js';

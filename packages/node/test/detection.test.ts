@@ -74,3 +74,36 @@ describe('accurate face detection', () => {
     await expect(analyzer.detect(scene, { detector: 'best' as 'fast' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe('searching a region of the photo (fast path)', () => {
+  it('finds a face the whole photo at 416 misses, boxed in photo pixels', async () => {
+    const small = PLACED[0];
+    const region = { x: small.centre[0] - small.height, y: small.centre[1] - small.height, width: 2 * small.height, height: 2 * small.height };
+    const faces = await analyzer.detect(scene, { region, inputSize: 160 });
+    expect(faces).toHaveLength(1);
+    expect(matches(faces)[0]).toBe(faces[0]);
+    expect(faces[0]!.landmarks68).toHaveLength(68);
+    const [x, y] = faces[0]!.landmarks68[30]!; // nose tip, in photo pixels
+    expect(Math.hypot(x - small.centre[0], y - small.centre[1])).toBeLessThan(small.height / 3);
+  });
+
+  it('keeps a face whole inside the region and drops one its edge cuts', async () => {
+    const large = PLACED[3];
+    const around = { x: large.centre[0] - large.height, y: large.centre[1] - large.height, width: 2 * large.height, height: 2 * large.height };
+    const whole = await analyzer.detect(scene, { region: around, inputSize: 160 });
+    expect(whole).toHaveLength(1);
+    expect(matches(whole)[3]).toBe(whole[0]);
+    // The same square moved right by 0.6 face heights: its left edge, inside the photo, cuts the
+    // face. The detector still finds it there (a box reaching past that edge, 0.98 without the
+    // rule); a cut box would misplace the landmarks, so it is dropped.
+    const cutting = { ...around, x: around.x + 0.6 * large.height };
+    expect(await analyzer.detect(scene, { region: cutting, inputSize: 160 })).toEqual([]);
+  });
+
+  it('finds nothing outside the photo and rejects a region that is not a rectangle', async () => {
+    expect(await analyzer.detect(scene, { region: { x: 2000, y: 0, width: 100, height: 100 } })).toEqual([]);
+    await expect(analyzer.detect(scene, { region: { x: 0, y: 0, width: 0, height: 10 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(analyzer.detect(scene, { region: { x: Number.NaN, y: 0, width: 10, height: 10 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(analyzer.detect(scene, { detector: 'accurate', region: { x: 0, y: 0, width: 100, height: 100 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

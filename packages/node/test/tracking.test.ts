@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { type FoundFace, type RgbImage, FslsdError } from '@fslsd/core';
-import { FaceTracker } from '@fslsd/core/video';
+import { FaceTracker, SEARCH_INPUT } from '@fslsd/core/video';
 import { packageDirectory } from '@fslsd/models/node';
 import { type NodeFaceAnalyzer, createFaceAnalyzer } from './sdk.js';
 
@@ -99,6 +99,15 @@ function counting(inner: NodeFaceAnalyzer): { analyzer: NodeFaceAnalyzer; calls:
   return {
     analyzer: { ...inner, describe: (photo, face) => { calls += 1; return inner.describe(photo, face); } },
     calls: () => calls,
+  };
+}
+
+/** Records where the tracker's detector looked: a region (with its input size) or the whole frame. */
+function searching(inner: NodeFaceAnalyzer): { analyzer: NodeFaceAnalyzer; searches: { region: boolean; inputSize: number | undefined }[] } {
+  const searches: { region: boolean; inputSize: number | undefined }[] = [];
+  return {
+    analyzer: { ...inner, detect: (photo, options) => { searches.push({ region: options?.region !== undefined, inputSize: options?.inputSize }); return inner.detect(photo, options); } },
+    searches,
   };
 }
 
@@ -193,5 +202,52 @@ describe('FaceTracker on two crossing faces whose size rank flips', () => {
     for (const index of HIDDEN) expect(followed[index], `frame ${index}: A is hidden, nothing should be followed`).toBeUndefined();
     const { farthest, margin } = expectA(followed, 'around the gap', HIDDEN);
     console.log(`hidden A: nothing followed in ${HIDDEN.length} frames (size rank: B in ${rankPicksB}); elsewhere at most ${farthest.toFixed(2)} face sizes from A, nearer A than B by at least ${margin.toFixed(2)}`);
+  });
+
+  it('detecting for itself, searches near A after the first frame and still follows A', async () => {
+    const { analyzer: watched, searches } = searching(analyzer);
+    const tracker = new FaceTracker(watched, { fps: FPS, faceIndex: 0 });
+    const followed: (FoundFace | undefined)[] = [];
+    for (const frame of frames) followed.push(await tracker.next(frame));
+    const { farthest, margin } = expectA(followed, 'searching near A');
+    const regions = searches.filter((search) => search.region);
+    const wholeFrames = searches.length - regions.length;
+    console.log(`searching near A: ${regions.length} region searches, ${wholeFrames} whole-frame searches in ${FRAMES} frames; at most ${farthest.toFixed(2)} face sizes from A, nearer A than B by at least ${margin.toFixed(2)}`);
+    // The first frame has no track: the whole frame. Every later frame: the region around A, found there.
+    expect(searches[0]).toEqual({ region: false, inputSize: undefined });
+    expect(regions).toHaveLength(FRAMES - 1);
+    expect(wholeFrames).toBe(1);
+    for (const search of regions) expect(search.inputSize).toBe(SEARCH_INPUT);
+  });
+
+  it('searches the whole frame again while A is hidden, and takes A back', async () => {
+    const { analyzer: watched, searches } = searching(analyzer);
+    const tracker = new FaceTracker(watched, { fps: FPS, faceIndex: 0 });
+    const followed: (FoundFace | undefined)[] = [];
+    const wholeFrameSearchesAt: number[] = [];
+    for (let index = 0; index < FRAMES; index += 1) {
+      const before = searches.filter((search) => !search.region).length;
+      followed.push(await tracker.next(HIDDEN.includes(index) ? await render(index, false) : frames[index]!));
+      if (searches.filter((search) => !search.region).length > before) wholeFrameSearchesAt.push(index);
+    }
+    for (const index of HIDDEN) expect(followed[index], `frame ${index}: A is hidden, nothing should be followed`).toBeUndefined();
+    expectA(followed, 'searching, around the gap', HIDDEN);
+    console.log(`hidden A, searching near it: whole-frame searches in frames ${wholeFrameSearchesAt.join(' ')}`);
+    // The first frame; the first hidden frame (nothing near A); the rest of the gap and the frame
+    // A comes back in (no live track); then regions again.
+    expect(wholeFrameSearchesAt).toEqual([0, ...HIDDEN, HIDDEN[HIDDEN.length - 1]! + 1]);
+    // One region search more than frames: the first hidden frame looked near A first. A lost
+    // track is looked for in the whole frame only (it may come back anywhere).
+    expect(searches).toHaveLength(FRAMES + 1);
+  });
+
+  it('with searchNearTrack false, searches the whole frame every time', async () => {
+    const { analyzer: watched, searches } = searching(analyzer);
+    const tracker = new FaceTracker(watched, { fps: FPS, faceIndex: 0, searchNearTrack: false });
+    const followed: (FoundFace | undefined)[] = [];
+    for (const frame of frames) followed.push(await tracker.next(frame));
+    expectA(followed, 'whole frames');
+    expect(searches.every((search) => !search.region)).toBe(true);
+    expect(searches).toHaveLength(FRAMES);
   });
 });

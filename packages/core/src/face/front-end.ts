@@ -75,7 +75,7 @@ export interface PrepareOptions {
 
 /** Detects, aligns and describes faces. */
 export interface FaceAnalyzer {
-  /** Every face in the photo, largest first (ties by score). */
+  /** Every face in the photo (or in `options.region`, on the fast path), largest first (ties by score). */
   detect(photo: RgbImage, options?: DetectOptions & { readonly signal?: AbortSignal }): Promise<FoundFace[]>;
   /** Whether the accurate (SSD) detector is loaded, and so the default for {@link FaceAnalyzer.detect}. */
   readonly accurateDetector: boolean;
@@ -189,9 +189,13 @@ export async function createFaceAnalyzer(options: FaceAnalyzerOptions): Promise<
     accurateDetector: detectorSsd !== undefined,
     async detect(photo, detectOptions = {}) {
       throwIfAborted(detectOptions.signal, 'face detection');
-      const mode = detectOptions.detector ?? (detectorSsd ? 'accurate' : 'fast');
+      // A search region is a fast-path feature: it alone picks that path.
+      const mode = detectOptions.detector ?? (detectorSsd && !detectOptions.region ? 'accurate' : 'fast');
       if (mode !== 'fast' && mode !== 'accurate') {
         throw new FslsdError('INVALID_ARGUMENT', `Unknown detector "${String(mode)}".`, { fix: 'Use "fast" (the tiny detector) or "accurate" (the SSD, whole photo and tiles).' });
+      }
+      if (mode === 'accurate' && detectOptions.region) {
+        throw new FslsdError('INVALID_ARGUMENT', 'A search region works with the fast detector only.', { fix: 'Pass detector: "fast" with region, or leave region out.' });
       }
       if (mode === 'accurate' && !detectorSsd) {
         throw new FslsdError('MODEL_NOT_FOUND', 'The accurate detector (face-detector-ssd.onnx) was not loaded.', {
