@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
  * Video benchmark: one clip (3 s, 10 fps, 400x400, made from the astronaut photo) through
- * `swapVideo` with the shipped tiny set; end-to-end fps beside inference-only fps, measured in the
- * same run, with the jitter of the alignment track with and without smoothing. Inference-only is
- * the networks alone on the same frames' prepared faces, one after another with nothing else
- * running: the fps the clip would reach if the front end, paste-back and I/O were free. (Inside
- * swapVideo the next frame's front end runs in the gaps between the networks' runs:
- * onnxruntime-node runs a session synchronously on the JavaScript thread, so the networks' own
- * time there includes those gaps.) Writes benchmarks/video.json.
+ * `swapVideo` with the shipped tiny set; end-to-end fps beside inference-only fps, with the jitter
+ * of the alignment track with and without smoothing. Inference-only is the networks alone on the
+ * same frames' prepared faces, one after another with nothing else running: the fps the clip would
+ * reach if the front end, paste-back and I/O were free. (Inside swapVideo the next frame's front
+ * end runs in the gaps between the networks' runs: onnxruntime-node runs a session synchronously
+ * on the JavaScript thread.)
  *
- *   node scripts/bench/video.mjs [--seconds N] [--out FILE]
+ * After one unmeasured run (every session's first run, reported apart), end-to-end and
+ * inference-only take turns for --rounds rounds, so that each ratio compares runs made moments
+ * apart: this VM's speed drifts by tens of percent within a minute. The ratio reported is the
+ * median of the rounds' ratios. Writes benchmarks/video.json.
+ *
+ *   node scripts/bench/video.mjs [--seconds N] [--rounds N] [--out FILE]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,12 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log('Usage: node scripts/bench/video.mjs [--seconds N] [--out FILE]\n\nEnd-to-end vs inference-only fps of fslsd video on a generated clip (needs ffmpeg).');
+  console.log('Usage: node scripts/bench/video.mjs [--seconds N] [--rounds N] [--out FILE]\n\nEnd-to-end vs inference-only fps of fslsd video on a generated clip (needs ffmpeg), taking turns for N rounds (default 3).');
   process.exit(0);
 }
 const seconds = Number(values.seconds);
+const roundCount = Number(values.rounds);
 const out = values.out ?? path.join(root, 'benchmarks', 'video.json');
 const node = await (await import('../sdk.mjs')).loadSdk();
 const photos = path.join(root, 'packages/models/assets/photos');
@@ -39,12 +44,15 @@ try {
   const swapper = await node.createSwapper({ device: 'cpu' });
   const analyzer = await node.createFaceAnalyzer({ device: 'cpu' });
   const { source } = await node.encodeSourcePhoto(swapper, analyzer, await node.readImage(path.join(photos, 'hopper.jpg')));
-  const result = await node.swapVideo(node.composeFaceSwapper(swapper, analyzer), source, clip, path.join(work, 'out.mp4'), { smoothing: 0.6 });
+  const faceSwapper = node.composeFaceSwapper(swapper, analyzer);
+  const endToEnd = () => node.swapVideo(faceSwapper, source, clip, path.join(work, 'out.mp4'), { smoothing: 0.6, overwrite: true });
+  const first = await endToEnd(); // every session's first run: reported apart, not in the rounds
+  const { info } = first;
   // Jitter of the alignment track, raw and smoothed, on the decoded frames.
   const frames = [];
-  for await (const frame of node.decodeVideo(clip, result.info)) frames.push(frame);
+  for await (const frame of node.decodeVideo(clip, info)) frames.push(frame);
   const jitter = async (smoothing) => {
-    const tracker = new node.FaceTracker(analyzer, { fps: result.info.fps, smoothing });
+    const tracker = new node.FaceTracker(analyzer, { fps: info.fps, smoothing });
     const quads = [];
     for (const frame of frames) {
       const face = await tracker.next(frame);
@@ -55,7 +63,7 @@ try {
   const raw = await jitter(0);
   const smoothed = await jitter(0.6);
   // Inference only: the same frames' faces, prepared first, then only the networks, timed.
-  const tracker = new node.FaceTracker(analyzer, { fps: result.info.fps, smoothing: 0.6 });
+  const tracker = new node.FaceTracker(analyzer, { fps: info.fps, smoothing: 0.6 });
   const prepared = [];
   for (const frame of frames) {
     const face = await tracker.next(frame);
@@ -71,22 +79,36 @@ try {
     return performance.now() - start;
   };
   await networksOnly(); // warm-up
-  const inferenceMs = await networksOnly();
+  const rounds = [];
+  for (let round = 0; round < roundCount; round += 1) {
+    const result = await endToEnd();
+    const inferenceMs = await networksOnly();
+    const endToEndFps = result.frames / (result.milliseconds.total / 1000);
+    const inferenceFps = prepared.length / (inferenceMs / 1000);
+    rounds.push({ endToEndFps, inferenceFps, ratio: endToEndFps / inferenceFps, milliseconds: result.milliseconds, frames: result.frames });
+    console.log(`round ${round + 1}: end to end ${endToEndFps.toFixed(2)} fps, inference only ${inferenceFps.toFixed(2)} fps, ratio ${(endToEndFps / inferenceFps).toFixed(2)}`);
+  }
   await swapper.dispose();
   await analyzer.dispose();
-  const { total, frontEnd, networks, paste } = result.milliseconds;
+  const middle = rounds.map((r) => r.ratio).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+  const typical = rounds.find((r) => r.ratio === middle);
+  const { total, frontEnd, networks, paste } = typical.milliseconds;
   const report = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    clip: `${result.info.width}x${result.info.height}, ${result.info.fps} fps, ${result.frames} frames, tiny set`,
-    fps: { endToEnd: result.frames / (total / 1000), inferenceOnly: prepared.length / (inferenceMs / 1000), networksInRun: result.frames / (networks / 1000) },
-    perFrameMs: { total: total / result.frames, networksInRun: networks / result.frames, frontEndOverlapped: frontEnd / result.frames, paste: paste / result.frames },
+    clip: `${info.width}x${info.height}, ${info.fps} fps, ${first.frames} frames, tiny set`,
+    firstRun: { endToEndFps: first.frames / (first.milliseconds.total / 1000) },
+    rounds: rounds.map(({ endToEndFps, inferenceFps, ratio }) => ({ endToEndFps, inferenceFps, ratio })),
+    fps: { endToEnd: typical.endToEndFps, inferenceOnly: typical.inferenceFps, networksInRun: typical.frames / (networks / 1000) },
+    ratio: middle,
+    perFrameMs: { total: total / typical.frames, networksInRun: networks / typical.frames, frontEndOverlapped: frontEnd / typical.frames, paste: paste / typical.frames },
     jitter: { raw, smoothed, ratio: raw / smoothed },
   };
-  console.log(`video: ${report.clip} (${report.machine.model}, ${report.machine.cpus} cores)`);
+  console.log(`video: ${report.clip} (${report.machine.model}, ${report.machine.cpus} cores); the round with the median ratio of ${rounds.length}`);
   console.log('| measure | value |\n|---|---:|');
   console.log(`| end-to-end fps | ${report.fps.endToEnd.toFixed(2)} |`);
   console.log(`| inference-only fps (the networks alone, same faces) | ${report.fps.inferenceOnly.toFixed(2)} |`);
-  console.log(`| end-to-end / inference-only | ${(report.fps.endToEnd / report.fps.inferenceOnly).toFixed(2)} |`);
+  console.log(`| end-to-end / inference-only (median of the rounds) | ${middle.toFixed(2)} (rounds: ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}) |`);
+  console.log(`| first run, sessions cold: end-to-end fps | ${report.firstRun.endToEndFps.toFixed(2)} |`);
   const ms = report.perFrameMs;
   console.log(`| per frame: wall / networks in the run / front end (overlapped with the networks) / paste-back | ${ms.total.toFixed(0)} / ${ms.networksInRun.toFixed(0)} / ${ms.frontEndOverlapped.toFixed(0)} / ${ms.paste.toFixed(0)} ms |`);
   console.log(`| alignment jitter raw / smoothed (crop sides per frame) | ${raw.toExponential(2)} / ${smoothed.toExponential(2)} (${report.jitter.ratio.toFixed(2)}x) |`);
