@@ -132,12 +132,25 @@ export async function chooseDevice(device: Device | string = 'auto', log: (messa
 
 /**
  * Session options for a chosen device: its execution providers, threads, `basic` graph
- * optimisation (constant folding, redundant-node removal) and no memory pattern. Both measured on
- * the full-size set (BENCHMARKS.md, "Memory"): `all` adds onnxruntime's NCHWc layout rewrite,
- * which keeps a re-laid-out copy of every convolution weight (pSp encoder 1.1 GB -> 3.1 GB) for
- * no measurable speed; the memory pattern pre-plans one block per run that grew the peak by
- * 0.6 GB on the second swap, again for no speed.
+ * optimisation (constant folding, redundant-node removal), no memory pattern and no spinning.
+ * The first two measured on the full-size set (BENCHMARKS.md, "Memory"): `all` adds
+ * onnxruntime's NCHWc layout rewrite, which keeps a re-laid-out copy of every convolution weight
+ * (pSp encoder 1.1 GB -> 3.1 GB) for no measurable speed; the memory pattern pre-plans one block
+ * per run that grew the peak by 0.6 GB on the second swap, again for no speed.
+ *
+ * Spinning: every session has its own intra-op thread pool, and by default its threads spin for
+ * a while after each run, waiting for the next. A swap runs a dozen sessions one after another
+ * (and the front end's JavaScript between them), so the threads of the session that just ran
+ * spin on the cores the next one needs. With spinning off, the video benchmark's networks ran
+ * 25-30 % faster on the 2-core test VM (218-229 ms per frame against 283-327, alternating runs);
+ * a full-size photo swap took the same time (4.34 s against 4.38 s, medians of 4 alternating).
  */
 export function sessionOptionsFor(device: DeviceChoice, threads?: number): InferenceSession.SessionOptions {
-  return { executionProviders: device.executionProviders, graphOptimizationLevel: 'basic', enableMemPattern: false, ...(threads ? { intraOpNumThreads: threads } : {}) };
+  return {
+    executionProviders: device.executionProviders,
+    graphOptimizationLevel: 'basic',
+    enableMemPattern: false,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  };
 }

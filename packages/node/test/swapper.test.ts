@@ -108,3 +108,17 @@ describe('Weights read from the model files', () => {
     expect(Buffer.from(results[0]!.sideOutput.data.buffer).equals(Buffer.from(results[1]!.sideOutput.data.buffer))).toBe(true);
   }, 120_000);
 });
+
+describe('session options', () => {
+  it('basic optimisation, no memory pattern, intra-op threads that do not spin, the threads asked for', async () => {
+    const { sessionOptionsFor } = await import('../src/pipeline.js');
+    const options = sessionOptionsFor({ device: 'cpu', executionProviders: ['cpu'] }, 3);
+    expect(options).toEqual({
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'basic',
+      enableMemPattern: false,
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      intraOpNumThreads: 3,
+    });
+  });
+});
