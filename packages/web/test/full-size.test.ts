@@ -54,9 +54,11 @@ const worst = (a: readonly number[], b: readonly number[]) => a.reduce((max, v, 
 
 /**
  * Against onnxruntime-node: the source is a JPEG, decoded by Chromium here and by sharp in Node
- * (the tiny-set WASM test allows 2e-3; at full width measured 2.05e-3, both ways of loading).
+ * (the tiny-set WASM test allows 2e-3). At full width measured 2.05e-3 with float alignment and
+ * 2.62e-3, both ways of loading, since alignment samples in fixed point: the two decoders' pixels
+ * differ, and the random full-size networks amplify any difference in their crops.
  */
-const TOLERANCE = 2.5e-3;
+const TOLERANCE = 3e-3;
 
 describe.skipIf(skip)('full-size FSLSD in Chromium (WASM)', () => {
   let work: string;
