@@ -145,7 +145,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     await page.goto(`${base}?backend=wasm`);
     await page.waitForFunction(() => (window as unknown as { fslsdDemo: DemoState }).fslsdDemo.status === 'ready', undefined, { timeout: 240_000, polling: 250 });
     type Sdk = typeof import('../src/index.js');
-    type Probe = { name?: string; code?: string; fix?: string; typed?: boolean; at?: number; faces?: number };
+    type Probe = { name?: string; code?: string; fix?: string; message?: string; typed?: boolean; at?: number; faces?: number };
     type TestWindow = Window & { fslsd: Sdk; pending?: Promise<Probe>; loading?: boolean };
 
     // No worker file in this app: createFaceSwapper starts the one @fslsd/web ships.
@@ -200,7 +200,7 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
           killedAt = performance.now();
           worker.terminate();
         }
-      } }).then(() => ({} as Probe), (error: { name: string; code: string; fix?: string }) => ({ name: error.name, code: error.code, fix: error.fix, at: performance.now() - killedAt }));
+      } }).then(() => ({} as Probe), (error: { name: string; code: string; fix?: string; message: string }) => ({ name: error.name, code: error.code, fix: error.fix, message: error.message, at: performance.now() - killedAt }));
       const result = await pending;
       const later = await swapper.encodeSource('photos/hopper.jpg').then(() => 'resolved', (error: { code: string }) => error.code);
       return { ...result, later };
@@ -208,6 +208,9 @@ describe.skipIf(skipBrowser)('examples/web in Chromium', () => {
     console.log(`worker terminated mid-swap: the pending swap rejected ${Math.round(killed.at!)} ms later`);
     expect(killed).toMatchObject({ name: 'FslsdError', code: 'WORKER_CRASHED', later: 'WORKER_CRASHED' });
     expect(killed.fix).toMatch(/createFaceSwapper/);
+    // Noticed through terminate() itself, not later through the released Web Lock (which, in
+    // Chromium, can also come within the second): the message says which.
+    expect(killed.message).toMatch(/it was terminated/);
     expect(killed.at!).toBeLessThan(1000);
 
     // The shipped worker dies while it loads the models: it closes itself (no event reaches the
