@@ -4,7 +4,7 @@
  * from the input. No frame touches the disk. The output is written to a temporary name and
  * renamed when complete; an abort or an error kills both processes and removes it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { appendFile, rename, rm, stat } from 'node:fs/promises';
@@ -57,6 +57,13 @@ function needFfmpeg(tool: 'ffmpeg' | 'ffprobe'): void {
   found.add(tool);
 }
 
+/** @throws FslsdError `IO` when `file` does not exist. */
+async function needFile(file: string): Promise<void> {
+  await stat(file).catch((error: unknown) => {
+    throw new FslsdError('IO', `Cannot open ${file}: no such file.`, { fix: 'Check the path.', cause: error });
+  });
+}
+
 /**
  * Reads a video's width, height, frame rate, frame count and audio presence with ffprobe,
  * without decoding a frame (to check limits before a long swap).
@@ -64,10 +71,10 @@ function needFfmpeg(tool: 'ffmpeg' | 'ffprobe'): void {
  */
 export async function probeVideo(file: string): Promise<VideoInfo> {
   needFfmpeg('ffprobe');
-  await stat(file).catch((error: unknown) => {
-    throw new FslsdError('IO', `Cannot open ${file}: no such file.`, { fix: 'Check the path.', cause: error });
-  });
-  const result = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+  await needFile(file);
+  // Not spawnSync: swapVideo starts the decoder while ffprobe reads the header (each takes about
+  // 0.1 s to start), and a blocked event loop would hold both up.
+  const result = await collect('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file]);
   if (result.error) {
     throw new FslsdError('IO', `ffprobe failed to start: ${result.error.message}.`, { fix: 'Install ffmpeg (it brings ffprobe): sudo apt-get install ffmpeg (Debian/Ubuntu), brew install ffmpeg (macOS).', cause: result.error });
   }
@@ -89,6 +96,19 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   return { width, height, rate, fps, frames, duration, hasAudio: Boolean(json.streams?.some((s) => s.codec_type === 'audio')) };
 }
 
+/** A tool's exit status and output, read without blocking the event loop (spawnSync's shape). */
+function collect(tool: string, args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string; error?: Error }> {
+  return new Promise((resolve) => {
+    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', (error) => resolve({ status: null, stdout, stderr, error }));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 function failure(tool: string, child: ChildProcess, stderr: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('error', (error) => reject(new FslsdError('IO', `${tool} failed to start: ${error.message}.`, { fix: 'Install ffmpeg.', cause: error })));
@@ -99,18 +119,37 @@ function failure(tool: string, child: ChildProcess, stderr: () => string): Promi
   });
 }
 
+/** A decoding ffmpeg, started: its raw RGB frames wait in the pipe until they are read. */
+interface Decoder {
+  readonly child: ChildProcess;
+  /** Settles when ffmpeg ends: resolved on exit 0, else rejected with its last words. */
+  readonly finished: Promise<void>;
+}
+
+/** Starts ffmpeg decoding `file` to upright 8-bit RGB on its stdout (frame size is the reader's business). */
+function startDecoder(file: string): Decoder {
+  needFfmpeg('ffmpeg');
+  const child = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // Listened to from the start: the process may end (killed, or a bad file) before it is read.
+  const finished = failure('ffmpeg (decoding)', child, () => stderr);
+  finished.catch(() => undefined);
+  return { child, finished };
+}
+
 /**
  * Decodes `file` to upright 8-bit RGB frames, reading ahead up to `readAhead` frames so the
  * networks never wait for the decoder.
  */
 export async function* decodeVideo(file: string, info: VideoInfo, options: { readonly signal?: AbortSignal; readonly readAhead?: number } = {}): AsyncGenerator<RgbImage> {
-  needFfmpeg('ffmpeg');
+  yield* framesOf(startDecoder(file), info, options);
+}
+
+/** The frames of a started decoder, `info`'s size each; ends (and kills ffmpeg if it still runs) when the reader stops. */
+async function* framesOf(decoder: Decoder, info: VideoInfo, options: { readonly signal?: AbortSignal; readonly readAhead?: number }): AsyncGenerator<RgbImage> {
+  const { child, finished } = decoder;
   const frameBytes = info.width * info.height * 3;
-  const child = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const finished = failure('ffmpeg (decoding)', child, () => stderr);
-  finished.catch(() => undefined);
   const queue: RgbImage[] = [];
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -223,8 +262,18 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
   // The cheap checks first: the output's name and folder, before ffprobe and the networks.
   const target = await checkVideoOutput(output, options);
   const extension = path.extname(target).toLowerCase();
-  const info = await probeVideo(input);
-  needFfmpeg('ffmpeg');
+  needFfmpeg('ffprobe');
+  await needFile(input);
+  // The decoder starts while ffprobe reads the header: each process takes about 0.1 s to start,
+  // which on a short clip is a few frames' time. Its frames wait in the pipe until read.
+  const decoder = startDecoder(input);
+  let info: VideoInfo;
+  try {
+    info = await probeVideo(input);
+  } catch (error) {
+    decoder.child.kill('SIGKILL');
+    throw error;
+  }
   const temporary = path.join(path.dirname(target), `.${path.basename(target, extension)}.${randomBytes(6).toString('hex')}.partial${extension}`);
   const crf = options.crf ?? 18;
   const label = `${SYNTHETIC_LABEL} (IPTC DigitalSourceType trainedAlgorithmicMedia)`;
@@ -256,7 +305,7 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
     });
     const { crf: _crf, overwrite: _overwrite, onFrame: _onFrame, ...frameOptions } = options;
     // decodeVideo hands out a fresh buffer per frame, so the paste may write into it.
-    for await (const frame of swapper.swapFrames(source, decodeVideo(input, info, { signal }), { ...frameOptions, fps: info.fps, pasteInPlace: true })) {
+    for await (const frame of swapper.swapFrames(source, framesOf(decoder, info, { signal }), { ...frameOptions, fps: info.fps, pasteInPlace: true })) {
       spent.frontEnd += frame.timings.frontEnd;
       spent.networks += frame.timings.networks;
       spent.paste += frame.timings.paste;
@@ -279,6 +328,8 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
     throw error;
   } finally {
     signal?.removeEventListener('abort', abort);
+    // Unread when the swap failed before its first frame (the encoder did not start, say).
+    if (decoder.child.exitCode === null && decoder.child.signalCode === null) decoder.child.kill('SIGKILL');
   }
   return { file: target, info, frames, swappedFrames, milliseconds: { total: performance.now() - started, ...spent } };
 }

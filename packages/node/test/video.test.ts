@@ -6,17 +6,17 @@
  * Needs ffmpeg (apt-get install ffmpeg); skipped without it unless FSLSD_REQUIRE_VIDEO=1.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithout } from '../../../scripts/skips.mjs';
-import { type RgbImage } from '@fslsd/core';
+import { type RgbImage, composeFaceSwapper } from '@fslsd/core';
 import { alignmentPointsFrom68, ffhqQuad } from '@fslsd/core/face';
 import { FaceTracker, quadJitter, swapVideoFrames } from '@fslsd/core/video';
 import { packageDirectory } from '@fslsd/models/node';
-import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, decodeVideo, encodeSourcePhoto, probeVideo, readImage } from './sdk.js';
+import { type NodeFaceAnalyzer, type NodeSwapper, createFaceAnalyzer, createSwapper, decodeVideo, encodeSourcePhoto, probeVideo, readImage, swapVideo } from './sdk.js';
 
 const skipVideo = skipWithout(spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0, {
   group: 'video tests (fslsd video, ffmpeg)',
@@ -158,6 +158,22 @@ describe.skipIf(skipVideo)('fslsd video', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(work).filter((name) => name.includes('.partial'))).toEqual([]);
   }, 300_000);
+
+  it('a file that is no video: INVALID_IMAGE, no output, and no ffmpeg left running', async () => {
+    // swapVideo starts the decoder while ffprobe reads the header; when ffprobe refuses the
+    // file, that decoder must go too.
+    const { source } = await encodeSourcePhoto(swapper, analyzer, await readImage(path.join(photos, 'hopper.jpg')));
+    const faceSwapper = composeFaceSwapper(swapper, analyzer);
+    const out = path.join(work, 'not-a-video.mp4');
+    const notes = path.join(work, 'notes.mp4');
+    writeFileSync(notes, 'not a video at all');
+    const error = await swapVideo(faceSwapper, source, notes, out).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_IMAGE', fix: expect.stringMatching(/ffmpeg can decode/) });
+    expect(existsSync(out)).toBe(false);
+    const children = () => spawnSync('ps', ['--ppid', String(process.pid), '-o', 'comm='], { encoding: 'utf8' }).stdout.split('\n').filter((name) => name.startsWith('ffmpeg') || name.startsWith('ffprobe'));
+    for (let wait = 0; wait < 40 && children().length > 0; wait += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(children()).toEqual([]);
+  }, 120_000);
 
   it('names the fix for bad input', () => {
     const missing = spawnSync(process.execPath, [cli, 'video', '--source', path.join(photos, 'hopper.jpg'), '--target', path.join(work, 'nope.mp4'), '--out', path.join(work, 'x.mp4')], { encoding: 'utf8' });
