@@ -42,7 +42,14 @@ describe('temporal filters', () => {
   it('moving average and strength 0 pass through', () => {
     const average = new MovingAverage(0.5);
     expect(Array.from(average.next(Float32Array.of(2)))).toEqual([2]);
-    expect(Array.from(average.next(Float32Array.of(4)))).toEqual([3]);
+    const sample = Float32Array.of(4);
+    const averaged = average.next(sample);
+    expect(Array.from(averaged)).toEqual([3]);
+    expect([averaged === sample, sample[0]]).toEqual([false, 4]); // next() leaves the sample alone
+    // update() writes the average into the sample: 0.5 * 3 + 0.5 * 7.
+    const own = Float32Array.of(7);
+    expect([average.update(own) === own, own[0]]).toEqual([true, 5]);
+    expect(Array.from(average.next(Float32Array.of(5)))).toEqual([5]);
     const off = temporalFilters(0);
     expect(off.landmarks).toBeUndefined();
     off.latent.next(Float32Array.of(1));

@@ -368,8 +368,10 @@ export async function* swapVideoFrames(swapper: Swapper, analyzer: FaceAnalyzer,
     const face = await tracker.follow(frame, faces);
     if (!face) return { frame, frontEnd: now() - started };
     const prepared = await analyzer.prepare(frame, face, { signal });
-    const inner = filters.mask.next(prepared.masks.inner);
-    const alpha = zeroOutside(filters.paste.next(prepared.masks.paste), prepared.masks.inner);
+    // The masks were made for this frame alone: averaged in place. The alpha is zeroed outside
+    // this frame's own inner mask first, before that mask is averaged with the last frames'.
+    const alpha = zeroOutside(filters.paste.update(prepared.masks.paste), prepared.masks.inner);
+    const inner = filters.mask.update(prepared.masks.inner);
     return { frame, frontEnd: now() - started, face: { prepared, inner, alpha } };
   };
   let upcoming = frontEnd();
