@@ -1,7 +1,7 @@
 /**
  * Video through ffmpeg pipes (Debian's ffmpeg; nothing is downloaded): frames are decoded to raw
- * RGB on one process's stdout, swapped, and encoded on another's stdin, with the audio copied
- * from the input. No frame touches the disk. The output is written to a temporary name and
+ * RGB on one process's stdout, swapped, and encoded on another's stdin, with the input's audio
+ * (its packets copied where the container takes the codec). No frame touches the disk. The output is written to a temporary name and
  * renamed when complete; an abort or an error kills both processes and removes it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,6 +23,8 @@ export interface VideoInfo {
   readonly frames: number;
   readonly duration: number;
   readonly hasAudio: boolean;
+  /** ffmpeg's names of the audio streams' codecs, in stream order (`aac`, `opus`, …); empty without audio. */
+  readonly audioCodecs: readonly string[];
 }
 
 /** Tools already found on the PATH by this process. */
@@ -74,14 +76,14 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   await needFile(file);
   // Not spawnSync: swapVideo starts the decoder while ffprobe reads the header (each takes about
   // 0.1 s to start), and a blocked event loop would hold both up.
-  const result = await collect('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file]);
+  const result = await collect('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file]);
   if (result.error) {
     throw new FslsdError('IO', `ffprobe failed to start: ${result.error.message}.`, { fix: 'Install ffmpeg (it brings ffprobe): sudo apt-get install ffmpeg (Debian/Ubuntu), brew install ffmpeg (macOS).', cause: result.error });
   }
   if (result.status !== 0) {
     throw new FslsdError('INVALID_IMAGE', `Cannot read ${file} as a video: ${result.stderr.trim().split('\n').pop()}.`, { fix: 'Use a video file ffmpeg can decode (MP4, MOV, MKV, WebM).' });
   }
-  type Stream = { codec_type?: string; width?: number; height?: number; r_frame_rate?: string; avg_frame_rate?: string; nb_frames?: string; duration?: string; side_data_list?: { rotation?: number }[] };
+  type Stream = { codec_type?: string; codec_name?: string; width?: number; height?: number; r_frame_rate?: string; avg_frame_rate?: string; nb_frames?: string; duration?: string; side_data_list?: { rotation?: number }[] };
   const json = JSON.parse(result.stdout) as { streams?: Stream[]; format?: { duration?: string } };
   const video = json.streams?.find((s) => s.codec_type === 'video');
   if (!video?.width || !video.height) throw new FslsdError('INVALID_IMAGE', `${file} has no video stream.`, { fix: 'Pass a video file with a picture track.' });
@@ -93,7 +95,8 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   // ffmpeg turns frames upright on decode; a 90-degree rotation swaps the sides.
   const rotation = Math.abs(video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0) % 180;
   const [width, height] = rotation === 90 ? [video.height, video.width] : [video.width, video.height];
-  return { width, height, rate, fps, frames, duration, hasAudio: Boolean(json.streams?.some((s) => s.codec_type === 'audio')) };
+  const audioCodecs = (json.streams ?? []).filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown');
+  return { width, height, rate, fps, frames, duration, hasAudio: audioCodecs.length > 0, audioCodecs };
 }
 
 /** A tool's exit status and output, read without blocking the event loop (spawnSync's shape). */
@@ -240,6 +243,22 @@ export interface SwapVideoResult {
 const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv'];
 
 /**
+ * Audio codecs each container takes as they are (ffmpeg's muxers, without -strict): their
+ * packets are copied, not decoded and encoded again. Anything else is encoded to AAC.
+ */
+const COPYABLE_AUDIO: Readonly<Record<string, readonly string[]>> = {
+  '.mp4': ['aac', 'mp3', 'alac', 'ac3', 'eac3', 'opus'],
+  '.mov': ['aac', 'mp3', 'alac', 'ac3', 'pcm_s16le', 'pcm_s16be', 'pcm_s24le', 'pcm_s24be', 'pcm_f32le'],
+  '.mkv': ['aac', 'mp3', 'alac', 'ac3', 'eac3', 'opus', 'vorbis', 'flac', 'pcm_s16le', 'pcm_s24le', 'pcm_f32le'],
+};
+
+/** ffmpeg's audio arguments: copy when every audio stream's codec fits the container, else AAC. */
+function audioArguments(extension: string, codecs: readonly string[]): string[] {
+  const copyable = COPYABLE_AUDIO[extension] ?? [];
+  return codecs.length > 0 && codecs.every((codec) => copyable.includes(codec)) ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '192k'];
+}
+
+/**
  * The cheap checks of a video output path: a container fslsd writes, a writable folder, and no
  * existing file unless overwriting.
  * @throws FslsdError `INVALID_ARGUMENT`, `IO`
@@ -254,7 +273,8 @@ export async function checkVideoOutput(output: string, options: { readonly overw
 
 /**
  * Swaps `source` onto the face in every frame of `input` and writes `output` (H.264 in the
- * container the extension names, audio copied as AAC), labelled as a synthetic face swap in its
+ * container the extension names; the audio copied where the container takes its codec, else
+ * encoded to AAC), labelled as a synthetic face swap in its
  * metadata. The source face is encoded once by the caller.
  */
 export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input: string, output: string, options: SwapVideoOptions = {}): Promise<SwapVideoResult> {
@@ -283,7 +303,7 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
     '-i', input,
     '-map', '0:v:0', '-map', '1:a?',
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '192k',
+    ...audioArguments(extension, info.audioCodecs),
     '-metadata', `comment=${label}`, '-metadata', `description=${label}`, '-metadata', 'encoder=fslsd',
     ...(extension === '.mkv' ? [] : ['-movflags', '+faststart']),
     temporary,

@@ -30,12 +30,12 @@ const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'fslsd-video-'));
 
 /** A clip panning and slowly turning over the astronaut photo, with a 440 Hz tone. */
-function makeClip(file: string, seconds: number, fps = 10): void {
+function makeClip(file: string, seconds: number, fps = 10, audio = 'aac'): void {
   const result = spawnSync('ffmpeg', [
     '-v', 'error', '-y', '-loop', '1', '-framerate', String(fps), '-i', path.join(photos, 'astronaut.png'),
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`,
     '-filter_complex', `[0:v]scale=640:640,crop=w=400:h=400:x='80+40*t':y='20+10*t',rotate='0.06*sin(2*PI*t/${seconds})':fillcolor=gray,format=yuv420p[v]`,
-    '-map', '[v]', '-map', '1:a', '-t', String(seconds), '-r', String(fps), '-c:v', 'libx264', '-crf', '18', '-c:a', 'aac', file,
+    '-map', '[v]', '-map', '1:a', '-t', String(seconds), '-r', String(fps), '-c:v', 'libx264', '-crf', '18', '-c:a', audio, file,
   ], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
 }
@@ -65,6 +65,13 @@ function probe(file: string): { frames: number; width: number; height: number; d
     audio: json.streams.some((s) => s.codec_type === 'audio'),
     comment: json.format.tags?.comment ?? '',
   };
+}
+
+/** md5 of a file's audio packets as stored (copied out, not decoded): equal only for copied audio. */
+function audioHash(file: string): string {
+  const result = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-c', 'copy', '-f', 'md5', '-'], { encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.trim();
 }
 
 describe.skipIf(skipVideo)('fslsd video', () => {
@@ -102,6 +109,25 @@ describe.skipIf(skipVideo)('fslsd video', () => {
     expect(xmp).toContain('Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"');
     expect(xmp).toContain('Synthetic face swap made with fslsd');
     expect(readdirSync(work).filter((name) => name.includes('.partial'))).toEqual([]);
+    // AAC fits MP4: the audio packets are copied, not encoded again.
+    expect(audioHash(out)).toBe(audioHash(clip));
+  }, 300_000);
+
+  it('copies audio the container takes and encodes the rest to AAC', async () => {
+    const { source } = await encodeSourcePhoto(swapper, analyzer, await readImage(path.join(photos, 'hopper.jpg')));
+    const faceSwapper = composeFaceSwapper(swapper, analyzer);
+    const flac = path.join(work, 'flac.mkv');
+    makeClip(flac, 0.5, 10, 'flac');
+    expect((await probeVideo(flac)).audioCodecs).toEqual(['flac']);
+    const intoMkv = await swapVideo(faceSwapper, source, flac, path.join(work, 'flac-out.mkv'));
+    const intoMp4 = await swapVideo(faceSwapper, source, flac, path.join(work, 'flac-out.mp4'));
+    expect([intoMkv.frames, intoMp4.frames]).toEqual([5, 5]);
+    expect((await probeVideo(intoMkv.file)).audioCodecs).toEqual(['flac']);
+    expect(audioHash(intoMkv.file)).toBe(audioHash(flac));
+    // MP4 takes no FLAC without -strict: encoded to AAC, about as long as the input's.
+    const mp4 = await probeVideo(intoMp4.file);
+    expect(mp4.audioCodecs).toEqual(['aac']);
+    expect(Math.abs(mp4.duration - 0.5)).toBeLessThan(0.05);
   }, 300_000);
 
   it('smoothing lowers the jitter of the alignment track', async () => {
