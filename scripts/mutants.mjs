@@ -124,6 +124,8 @@ const MUTANTS = [
   { node: ['test/swapper.test.ts'], name: 'node: sessions spin between runs', file: 'packages/node/src/runtime.ts', from: "extra: { session: { intra_op: { allow_spinning: '0' } } },", to: "extra: { session: { intra_op: { allow_spinning: '1' } } }," },
   { node: ['test/cli.test.ts'], name: 'node: --device webgpu without an adapter goes ahead', file: 'packages/node/src/runtime.ts', from: "if (problem) throw new FslsdError('DEVICE_UNAVAILABLE', `The WebGPU", to: "if (!problem) throw new FslsdError('DEVICE_UNAVAILABLE', `The WebGPU" },
   { name: "front end: 'auto' pastes with graphs on a GPU provider", file: `${CORE}/face/front-end.ts`, from: "paste: frontEnd === 'graphs' ? 'graphs' : 'typescript' };", to: "paste: onGraphs ? 'graphs' : 'typescript' };" },
+  { name: 'video: masks averaged into the state only, the frame keeps its own', file: `${CORE}/video/temporal.ts`, from: '      sample[i] = average;\n', to: '' },
+  { node: ['test/video.test.ts'], name: 'node video: audio always encoded again', file: 'packages/node/src/video.ts', from: "? ['-c:a', 'copy'] :", to: "? ['-c:a', 'aac', '-b:a', '192k'] :" },
   { web: true, name: 'web: terminate() on a passed worker goes unnoticed', file: `${WEB}/face-swapper.ts`, from: "worker.terminate = () => crash('it was terminated');", to: '' },
 ];
 
