@@ -1,8 +1,9 @@
 /**
  * Video through ffmpeg pipes (Debian's ffmpeg; nothing is downloaded): frames are decoded to raw
  * RGB on one process's stdout, swapped, and encoded on another's stdin, with the input's audio
- * (its packets copied where the container takes the codec). No frame touches the disk. The output is written to a temporary name and
- * renamed when complete; an abort or an error kills both processes and removes it.
+ * (its packets copied where the container takes the codec). No frame touches the disk. The
+ * output is written to a temporary name and renamed when complete; an abort or an error kills
+ * both processes and removes it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
