@@ -75,6 +75,11 @@ async function needFile(file: string): Promise<void> {
 export async function probeVideo(file: string): Promise<VideoInfo> {
   needFfmpeg('ffprobe');
   await needFile(file);
+  return readVideoInfo(file);
+}
+
+/** {@link probeVideo} after its checks (ffprobe on the PATH, the file there), which the caller made. */
+async function readVideoInfo(file: string): Promise<VideoInfo> {
   // Not spawnSync: swapVideo starts the decoder while ffprobe reads the header (each takes about
   // 0.1 s to start), and a blocked event loop would hold both up.
   const result = await collect('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_side_data=rotation:format=duration', '-of', 'json', file]);
@@ -151,7 +156,7 @@ export async function* decodeVideo(file: string, info: VideoInfo, options: { rea
 }
 
 /** The frames of a started decoder, `info`'s size each; ends (and kills ffmpeg if it still runs) when the reader stops. */
-async function* framesOf(decoder: Decoder, info: VideoInfo, options: { readonly signal?: AbortSignal; readonly readAhead?: number }): AsyncGenerator<RgbImage> {
+async function* framesOf(decoder: Decoder, info: VideoInfo, options: Parameters<typeof decodeVideo>[2] & object): AsyncGenerator<RgbImage> {
   const { child, finished } = decoder;
   const frameBytes = info.width * info.height * 3;
   const queue: RgbImage[] = [];
@@ -275,8 +280,8 @@ export async function checkVideoOutput(output: string, options: { readonly overw
 /**
  * Swaps `source` onto the face in every frame of `input` and writes `output` (H.264 in the
  * container the extension names; the audio copied where the container takes its codec, else
- * encoded to AAC), labelled as a synthetic face swap in its
- * metadata. The source face is encoded once by the caller.
+ * encoded to AAC), labelled as a synthetic face swap in its metadata. The source face is encoded
+ * once by the caller.
  */
 export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input: string, output: string, options: SwapVideoOptions = {}): Promise<SwapVideoResult> {
   const started = performance.now();
@@ -290,7 +295,7 @@ export async function swapVideo(swapper: FaceSwapper, source: SourceFace, input:
   const decoder = startDecoder(input);
   let info: VideoInfo;
   try {
-    info = await probeVideo(input);
+    info = await readVideoInfo(input);
   } catch (error) {
     decoder.child.kill('SIGKILL');
     throw error;
