@@ -101,8 +101,11 @@ try {
   }
   await swapper.dispose();
   await analyzer.dispose();
-  const middle = rounds.map((r) => r.ratio).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
-  const steadyMiddle = rounds.map((r) => r.steadyRatio).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+  // The middle round's value itself (not common.mjs's median, which averages two for an even
+  // count): the typical round is found by it.
+  const middleOf = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const middle = middleOf(rounds.map((r) => r.ratio));
+  const steadyMiddle = middleOf(rounds.map((r) => r.steadyRatio));
   const typical = rounds.find((r) => r.ratio === middle);
   const { total, frontEnd, networks, paste } = typical.milliseconds;
   const report = {
